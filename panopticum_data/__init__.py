@@ -1,0 +1,1 @@
+"""Panopticum's data layer: models, set-based reads as DataFrames, audited write services, scores."""

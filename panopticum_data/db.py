@@ -1,0 +1,66 @@
+"""Engine and session scope. SQLite runs in WAL mode with a busy timeout and enforced foreign keys."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+WRITE_OPTION = "panopticum_write"
+
+
+def make_engine(url: str, *, busy_timeout_ms: int = 5000, **kwargs: Any) -> Engine:
+    """Create an engine; for SQLite, set the pragmas on every new connection.
+
+    Write scopes on SQLite start with ``BEGIN IMMEDIATE`` so that two writers queue on the busy
+    timeout instead of failing on a lock upgrade; reads start a plain deferred transaction.
+    """
+    if url.startswith("sqlite"):
+        kwargs.setdefault("connect_args", {}).setdefault("check_same_thread", False)
+        engine = create_engine(url, **kwargs)
+        in_memory = url in {"sqlite://", "sqlite:///:memory:"}
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+            cur = dbapi_connection.cursor()
+            if not in_memory:
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            immediate = conn.get_execution_options().get(WRITE_OPTION, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error. Services only flush."""
+    session = Session(bind=engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+@contextmanager
+def read_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection for a set of reads that should see one consistent snapshot."""
+    with engine.connect() as conn, conn.begin():
+        yield conn
