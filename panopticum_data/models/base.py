@@ -33,7 +33,7 @@ class Versioned:
     row_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     @declared_attr.directive
-    def __mapper_args__(cls) -> dict[str, object]:  # noqa: N805
+    def __mapper_args__(cls) -> dict[str, object]:
         return {"version_id_col": cls.row_version}
 
 
