@@ -37,8 +37,12 @@ class Component(Versioned, Timestamped, Base):
     name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     description: Mapped[str | None] = mapped_column(Text)
     life_status: Mapped[str] = mapped_column(enum("life_status", LIFE_STATUSES), default="unknown")
-    type_id: Mapped[int | None] = mapped_column(ForeignKey("component_type.id", ondelete="RESTRICT"), index=True)
-    category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id", ondelete="RESTRICT"), index=True)
+    type_id: Mapped[int | None] = mapped_column(
+        ForeignKey("component_type.id", ondelete="RESTRICT"), index=True
+    )
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("category.id", ondelete="RESTRICT"), index=True
+    )
     subcategory_id: Mapped[int | None] = mapped_column(
         ForeignKey("subcategory.id", ondelete="RESTRICT"), index=True
     )
@@ -57,7 +61,9 @@ unique_ci(Component.name)
 
 class ComponentTag(Base):
     __tablename__ = "component_tag"
-    component_id: Mapped[int] = mapped_column(ForeignKey("component.id", ondelete="CASCADE"), primary_key=True)
+    component_id: Mapped[int] = mapped_column(
+        ForeignKey("component.id", ondelete="CASCADE"), primary_key=True
+    )
     tag_id: Mapped[int] = mapped_column(
         ForeignKey("tag.id", ondelete="RESTRICT"), primary_key=True, index=True
     )
@@ -72,7 +78,9 @@ class ComponentVersion(Versioned, Timestamped, Base):
     component_id: Mapped[int] = mapped_column(ForeignKey("component.id", ondelete="CASCADE"), index=True)
     version: Mapped[str] = mapped_column(String(64))
     comments: Mapped[str | None] = mapped_column(Text)
-    maintainer_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"), index=True)
+    maintainer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="RESTRICT"), index=True
+    )
     responsible_qa_id: Mapped[int | None] = mapped_column(
         ForeignKey("person.id", ondelete="RESTRICT"), index=True
     )
@@ -129,7 +137,9 @@ class VersionOrm(Base):
     version_id: Mapped[int] = mapped_column(
         ForeignKey("component_version.id", ondelete="CASCADE"), primary_key=True
     )
-    orm_id: Mapped[int] = mapped_column(ForeignKey("orm.id", ondelete="RESTRICT"), primary_key=True, index=True)
+    orm_id: Mapped[int] = mapped_column(
+        ForeignKey("orm.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
 
 
 class VersionLogger(Base):
@@ -158,7 +168,9 @@ class VersionLink(Base):
     __tablename__ = "version_link"
     __table_args__ = (UniqueConstraint("version_id", "kind", "url"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    version_id: Mapped[int] = mapped_column(ForeignKey("component_version.id", ondelete="CASCADE"), index=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("component_version.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(enum("link_kind", LINK_KINDS))
     url: Mapped[str] = mapped_column(String(2048))
     position: Mapped[int] = mapped_column(Integer, default=0)
@@ -168,7 +180,9 @@ class DocumentLink(Base):
     __tablename__ = "document_link"
     __table_args__ = (UniqueConstraint("version_id", "document_type_id", "url"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    version_id: Mapped[int] = mapped_column(ForeignKey("component_version.id", ondelete="CASCADE"), index=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("component_version.id", ondelete="CASCADE"), index=True
+    )
     document_type_id: Mapped[int] = mapped_column(
         ForeignKey("document_type.id", ondelete="RESTRICT"), index=True
     )
@@ -182,7 +196,9 @@ class Dependency(Base):
     __tablename__ = "dependency"
     __table_args__ = (UniqueConstraint("version_id", "component_id", "type"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    version_id: Mapped[int] = mapped_column(ForeignKey("component_version.id", ondelete="CASCADE"), index=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("component_version.id", ondelete="CASCADE"), index=True
+    )
     component_id: Mapped[int] = mapped_column(ForeignKey("component.id", ondelete="RESTRICT"), index=True)
     type: Mapped[str] = mapped_column(enum("dependency_type", DEPENDENCY_TYPES), default="strong_rw")
     notes: Mapped[str | None] = mapped_column(Text)
@@ -213,4 +229,3 @@ class Endpoint(Base):
 
 
 unique_ci(Endpoint.pattern)
-

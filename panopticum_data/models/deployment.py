@@ -11,7 +11,9 @@ from .base import Base, Timestamped, Versioned
 class Deployment(Versioned, Timestamped, Base):
     __tablename__ = "deployment"
     id: Mapped[int] = mapped_column(primary_key=True)
-    version_id: Mapped[int] = mapped_column(ForeignKey("component_version.id", ondelete="CASCADE"), index=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("component_version.id", ondelete="CASCADE"), index=True
+    )
     product_version_id: Mapped[int] = mapped_column(
         ForeignKey("product_version.id", ondelete="RESTRICT"), index=True
     )
@@ -31,7 +33,9 @@ class Deployment(Versioned, Timestamped, Base):
 
 class DeploymentPort(Base):
     __tablename__ = "deployment_port"
-    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id", ondelete="CASCADE"), primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(
+        ForeignKey("deployment.id", ondelete="CASCADE"), primary_key=True
+    )
     port_id: Mapped[int] = mapped_column(
         ForeignKey("tcp_port.id", ondelete="RESTRICT"), primary_key=True, index=True
     )

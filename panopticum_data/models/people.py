@@ -23,11 +23,15 @@ class Person(Versioned, Timestamped, Base):
     mobile_phone: Mapped[str | None] = mapped_column(String(64))
     photo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     info: Mapped[str | None] = mapped_column(Text)
-    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id", ondelete="RESTRICT"), index=True)
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("department.id", ondelete="RESTRICT"), index=True
+    )
     organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisation.id", ondelete="RESTRICT"), index=True
     )
-    job_role_id: Mapped[int | None] = mapped_column(ForeignKey("job_role.id", ondelete="RESTRICT"), index=True)
+    job_role_id: Mapped[int | None] = mapped_column(
+        ForeignKey("job_role.id", ondelete="RESTRICT"), index=True
+    )
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"), index=True)
     employee_number: Mapped[str | None] = mapped_column(String(64))
     directory_guid: Mapped[str | None] = mapped_column(String(64), unique=True)

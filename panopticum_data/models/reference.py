@@ -54,7 +54,9 @@ class Framework(Base):
     __tablename__ = "framework"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(NAME_LENGTH))
-    language_id: Mapped[int | None] = mapped_column(ForeignKey("language.id", ondelete="RESTRICT"), index=True)
+    language_id: Mapped[int | None] = mapped_column(
+        ForeignKey("language.id", ondelete="RESTRICT"), index=True
+    )
     notes: Mapped[str | None] = mapped_column(Text)
 
 
@@ -68,7 +70,9 @@ class Orm(Base):
     __tablename__ = "orm"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(NAME_LENGTH))
-    language_id: Mapped[int | None] = mapped_column(ForeignKey("language.id", ondelete="RESTRICT"), index=True)
+    language_id: Mapped[int | None] = mapped_column(
+        ForeignKey("language.id", ondelete="RESTRICT"), index=True
+    )
 
 
 class Logger(Base):
@@ -81,7 +85,9 @@ class Runtime(Base):
     __tablename__ = "runtime"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(NAME_LENGTH))
-    language_id: Mapped[int | None] = mapped_column(ForeignKey("language.id", ondelete="RESTRICT"), index=True)
+    language_id: Mapped[int | None] = mapped_column(
+        ForeignKey("language.id", ondelete="RESTRICT"), index=True
+    )
 
 
 class LocationClass(Base):

@@ -39,7 +39,9 @@ class RequirementSetItem(Base):
     """Membership of a requirement in a set, with its order there."""
 
     __tablename__ = "requirement_set_item"
-    set_id: Mapped[int] = mapped_column(ForeignKey("requirement_set.id", ondelete="CASCADE"), primary_key=True)
+    set_id: Mapped[int] = mapped_column(
+        ForeignKey("requirement_set.id", ondelete="CASCADE"), primary_key=True
+    )
     requirement_id: Mapped[int] = mapped_column(
         ForeignKey("requirement.id", ondelete="CASCADE"), primary_key=True, index=True
     )
@@ -50,7 +52,9 @@ class SignerGroup(Base):
     """Members of these groups sign off (give verdicts on) the set."""
 
     __tablename__ = "signer_group"
-    set_id: Mapped[int] = mapped_column(ForeignKey("requirement_set.id", ondelete="CASCADE"), primary_key=True)
+    set_id: Mapped[int] = mapped_column(
+        ForeignKey("requirement_set.id", ondelete="CASCADE"), primary_key=True
+    )
     group_id: Mapped[int] = mapped_column(
         ForeignKey("person_group.id", ondelete="CASCADE"), primary_key=True, index=True
     )

@@ -1,0 +1,29 @@
+"""Small helpers shared by the read functions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Select
+from sqlalchemy.sql import ColumnElement, func
+
+
+def frame(conn: Connection, stmt: Select[Any], columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Run a select and return its rows as a DataFrame (column names from the select's labels)."""
+    result = conn.execute(stmt)
+    rows = result.fetchall()
+    return pd.DataFrame(rows, columns=list(columns or result.keys()))
+
+
+def group_concat(column: ColumnElement[Any], dialect_name: str, separator: str = ", ") -> ColumnElement[str]:
+    """Aggregate strings into one, sorted where the backend allows it."""
+    if dialect_name == "postgresql":
+        return func.string_agg(column, separator, order_by=column)  # type: ignore[no-any-return]
+    return func.group_concat(column, separator)  # type: ignore[no-any-return]
+
+
+def split_list(values: pd.Series, separator: str = ", ") -> pd.Series:
+    """Turn aggregated strings back into sorted lists ([] for NULL)."""
+    return values.map(lambda v: sorted(v.split(separator)) if isinstance(v, str) and v else [])

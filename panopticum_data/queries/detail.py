@@ -1,0 +1,199 @@
+"""Everything about one component version, for the component page: a handful of set-based queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, func, select
+
+from .. import models as m
+from .. import scoring
+from ..errors import NotFound
+from ._util import frame
+from .entities import list_audit, list_deployments, list_owners, list_versions
+from .requirements import requirement_statuses
+from .scoring_inputs import score_inputs
+
+
+@dataclass(frozen=True)
+class ComponentDetail:
+    component: dict[str, Any]
+    version: dict[str, Any]
+    versions: pd.DataFrame
+    owners: pd.DataFrame
+    stack: pd.DataFrame
+    links: pd.DataFrame
+    documents: pd.DataFrame
+    qa: pd.DataFrame
+    dependencies: pd.DataFrame
+    dependents: pd.DataFrame
+    deployments: pd.DataFrame
+    requirements: pd.DataFrame
+    set_statuses: pd.DataFrame
+    scores: dict[str, Any]
+    history: pd.DataFrame
+
+
+def _stack(conn: Connection, version_id: int) -> pd.DataFrame:
+    parts = []
+    for kind, assoc, model, fk in (
+        ("language", m.VersionLanguage, m.Language, m.VersionLanguage.language_id),
+        ("framework", m.VersionFramework, m.Framework, m.VersionFramework.framework_id),
+        ("database", m.VersionDatabase, m.DatabaseVendor, m.VersionDatabase.database_vendor_id),
+        ("orm", m.VersionOrm, m.Orm, m.VersionOrm.orm_id),
+        ("logger", m.VersionLogger, m.Logger, m.VersionLogger.logger_id),
+        ("runtime", m.VersionRuntime, m.Runtime, m.VersionRuntime.runtime_id),
+    ):
+        parts.append(
+            select(func.cast(kind, m.Language.name.type).label("kind"), model.name.label("name"))  # type: ignore[attr-defined]
+            .select_from(assoc)
+            .join(model, model.id == fk)  # type: ignore[attr-defined]
+            .where(assoc.version_id == version_id)  # type: ignore[attr-defined]
+        )
+    union = parts[0].union_all(*parts[1:])
+    return frame(conn, union)
+
+
+def component_detail(
+    conn: Connection, component: int | str, *, version: str | None = None, now: datetime | None = None
+) -> ComponentDetail:
+    """The component (by id or case-insensitive name) at its current version, or at ``version``."""
+    now = now or datetime.now(UTC)
+    col = m.Component.id if isinstance(component, int) else func.lower(m.Component.name)
+    key = component if isinstance(component, int) else component.lower()
+    comp_row = conn.execute(select(m.Component.id).where(col == key)).first()
+    if comp_row is None:
+        raise NotFound("component", component)
+    component_id = int(comp_row[0])
+    comp = list_components_one(conn, component_id)
+    versions = list_versions(conn, component_id=component_id)
+    if version is not None:
+        chosen = versions[versions["version"].str.lower() == version.lower()]
+        if chosen.empty:
+            raise NotFound("version", version)
+    else:
+        chosen = versions[versions["is_current"]]
+        if chosen.empty:
+            chosen = versions.tail(1)
+    if chosen.empty:
+        ver: dict[str, Any] = {}
+        vid = -1
+    else:
+        ver = chosen.iloc[0].to_dict()
+        vid = int(ver["version_id"])
+
+    links = frame(
+        conn,
+        select(m.VersionLink.kind, m.VersionLink.url)
+        .where(m.VersionLink.version_id == vid)
+        .order_by(m.VersionLink.kind, m.VersionLink.position),
+    )
+    documents = frame(
+        conn,
+        select(m.DocumentType.name.label("type"), m.DocumentLink.title, m.DocumentLink.url)
+        .join(m.DocumentType, m.DocumentType.id == m.DocumentLink.document_type_id)
+        .where(m.DocumentLink.version_id == vid),
+    )
+    qa_rows = frame(
+        conn,
+        select(
+            m.QaLevel.kind,
+            m.QaLevel.level,
+            m.QaLevel.notes,
+            m.Person.username.label("signed_off_by"),
+            m.QaLevel.signed_off_at,
+        )
+        .outerjoin(m.Person, m.Person.id == m.QaLevel.signed_off_by_id)
+        .where(m.QaLevel.version_id == vid),
+    ).set_index("kind")
+    qa = qa_rows.reindex(list(scoring.QA_KINDS))
+    qa["level"] = qa["level"].fillna("unknown")
+    qa = qa.reset_index().rename(columns={"index": "kind"})
+    dst, src = m.Component, m.Component
+    deps = frame(
+        conn,
+        select(dst.name.label("component"), m.Dependency.type, m.Dependency.notes)
+        .join(dst, dst.id == m.Dependency.component_id)
+        .where(m.Dependency.version_id == vid)
+        .order_by(func.lower(dst.name)),
+    )
+    dependents = frame(
+        conn,
+        select(src.name.label("component"), m.Dependency.type, m.Dependency.notes)
+        .join(src, src.current_version_id == m.Dependency.version_id)
+        .where(m.Dependency.component_id == component_id)
+        .order_by(func.lower(src.name)),
+    )
+    reqs = requirement_statuses(conn, version_ids=[vid], now=now) if vid > 0 else pd.DataFrame()
+    scores: dict[str, Any] = {}
+    set_status = pd.DataFrame(columns=["set_id", "set_name", "set_status"])
+    if vid > 0:
+        inputs = score_inputs(conn, version_ids=[vid])
+        scored = scoring.score_versions(
+            profile=inputs.profile,
+            qa_levels=inputs.qa_levels,
+            pairs=inputs.pairs,
+            statuses=inputs.statuses,
+            now=now,
+        )
+        scores = scored.iloc[0].to_dict()
+        set_status = scoring.set_statuses(inputs.pairs, inputs.statuses, inputs.excluded, now=now)
+        names = reqs.drop_duplicates("set_id").set_index("set_id")["set_name"]
+        set_status["set_name"] = set_status["set_id"].map(names)
+    return ComponentDetail(
+        component=comp,
+        version=ver,
+        versions=versions,
+        owners=list_owners(conn, version_ids=[vid]),
+        stack=_stack(conn, vid),
+        links=links,
+        documents=documents,
+        qa=qa,
+        dependencies=deps,
+        dependents=dependents,
+        deployments=list_deployments(conn, version_id=vid),
+        requirements=reqs,
+        set_statuses=set_status,
+        scores=scores,
+        history=list_audit(conn, component_id=component_id, limit=500),
+    )
+
+
+def list_components_one(conn: Connection, component_id: int) -> dict[str, Any]:
+    """One component row with reference names (the same columns as ``list_components``)."""
+    cv = m.ComponentVersion
+    stmt = (
+        select(
+            m.Component.id.label("component_id"),
+            m.Component.name,
+            m.Component.description,
+            m.Component.life_status,
+            m.ComponentType.name.label("type"),
+            m.Category.name.label("category"),
+            m.Subcategory.name.label("subcategory"),
+            m.Vendor.name.label("vendor"),
+            m.PrivacyClass.name.label("privacy_class"),
+            m.Component.highly_loaded,
+            m.Component.current_version_id,
+            cv.version.label("current_version"),
+            m.Component.row_version,
+        )
+        .outerjoin(m.ComponentType, m.ComponentType.id == m.Component.type_id)
+        .outerjoin(m.Category, m.Category.id == m.Component.category_id)
+        .outerjoin(m.Subcategory, m.Subcategory.id == m.Component.subcategory_id)
+        .outerjoin(m.Vendor, m.Vendor.id == m.Component.vendor_id)
+        .outerjoin(m.PrivacyClass, m.PrivacyClass.id == m.Component.privacy_class_id)
+        .outerjoin(cv, cv.id == m.Component.current_version_id)
+        .where(m.Component.id == component_id)
+    )
+    row = conn.execute(stmt).mappings().one()
+    tags = conn.execute(
+        select(m.Tag.name)
+        .join(m.ComponentTag, m.ComponentTag.tag_id == m.Tag.id)
+        .where(m.ComponentTag.component_id == component_id)
+        .order_by(m.Tag.name)
+    ).scalars()
+    return {**dict(row), "tags": list(tags)}

@@ -1,0 +1,151 @@
+"""Requirement statuses of component versions and the matrix of a requirement set."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, func, select, true
+from sqlalchemy.orm import aliased
+
+from .. import models as m
+from .. import scoring
+from ..errors import NotFound
+from ._util import frame
+
+
+def resolve_set(conn: Connection, requirement_set: int | str) -> tuple[int, str]:
+    """A set's (id, name) from its id or its name (case-insensitive); NotFound otherwise."""
+    col = m.RequirementSet.id if isinstance(requirement_set, int) else func.lower(m.RequirementSet.name)
+    key = requirement_set if isinstance(requirement_set, int) else requirement_set.lower()
+    row = conn.execute(select(m.RequirementSet.id, m.RequirementSet.name).where(col == key)).first()
+    if row is None:
+        raise NotFound("requirement_set", requirement_set)
+    return int(row[0]), str(row[1])
+
+
+def requirement_statuses(
+    conn: Connection,
+    *,
+    requirement_set: int | str | None = None,
+    version_ids: Sequence[int] | None = None,
+    now: datetime | None = None,
+) -> pd.DataFrame:
+    """Long frame: one row per (current version — or the given versions —, set, requirement) with
+    owner claim, signee verdict (expired verdicts count as unknown), overall status, notes, who and when.
+    Missing status rows appear as owner "unknown" / signee "unknown". Excluded sets show "n/a"."""
+    now = now or datetime.now(UTC)
+    item, rset, req = m.RequirementSetItem, m.RequirementSet, m.Requirement
+    owner_p, signee_p = aliased(m.Person), aliased(m.Person)
+    if version_ids is None:
+        versions = select(
+            m.Component.current_version_id.label("version_id"),
+            m.Component.id.label("component_id"),
+            m.Component.name.label("component"),
+            m.ComponentVersion.version,
+        ).join(m.ComponentVersion, m.ComponentVersion.id == m.Component.current_version_id)
+    else:
+        versions = (
+            select(
+                m.ComponentVersion.id.label("version_id"),
+                m.Component.id.label("component_id"),
+                m.Component.name.label("component"),
+                m.ComponentVersion.version,
+            )
+            .join(m.Component, m.Component.id == m.ComponentVersion.component_id)
+            .where(m.ComponentVersion.id.in_([int(v) for v in version_ids]))
+        )
+    v = versions.subquery()
+    reqs = (
+        select(
+            item.set_id,
+            rset.name.label("set_name"),
+            rset.position.label("set_position"),
+            rset.validity_days,
+            item.requirement_id,
+            req.title.label("requirement"),
+            item.position.label("requirement_position"),
+        )
+        .join(rset, rset.id == item.set_id)
+        .join(req, req.id == item.requirement_id)
+    )
+    if requirement_set is not None:
+        set_id, _ = resolve_set(conn, requirement_set)
+        reqs = reqs.where(item.set_id == set_id)
+    r = reqs.subquery()
+    rs = m.RequirementStatus
+    stmt = (
+        select(
+            v.c.component_id,
+            v.c.component,
+            v.c.version_id,
+            v.c.version,
+            r.c.set_id,
+            r.c.set_name,
+            r.c.set_position,
+            r.c.validity_days,
+            r.c.requirement_id,
+            r.c.requirement,
+            r.c.requirement_position,
+            rs.id.label("status_id"),
+            rs.owner_status,
+            rs.owner_notes,
+            owner_p.username.label("owner_by"),
+            rs.owner_at,
+            rs.signee_status,
+            rs.signee_notes,
+            signee_p.username.label("signee_by"),
+            rs.signee_at,
+            rs.evidence_url,
+            rs.row_version,
+            m.SetExclusion.reason.label("excluded_reason"),
+            m.SetExclusion.version_id.is_not(None).label("excluded"),
+        )
+        .select_from(v)
+        .join(r, true())
+        .outerjoin(rs, (rs.version_id == v.c.version_id) & (rs.requirement_id == r.c.requirement_id))
+        .outerjoin(owner_p, owner_p.id == rs.owner_by_id)
+        .outerjoin(signee_p, signee_p.id == rs.signee_by_id)
+        .outerjoin(
+            m.SetExclusion,
+            (m.SetExclusion.version_id == v.c.version_id) & (m.SetExclusion.set_id == r.c.set_id),
+        )
+        .order_by(func.lower(v.c.component), r.c.set_position, r.c.set_id, r.c.requirement_position)
+    )
+    df = frame(conn, stmt)
+    df["owner_status"] = df["owner_status"].fillna("unknown")
+    df["signee_status"] = df["signee_status"].fillna("unknown")
+    df["excluded"] = df["excluded"].fillna(False).astype(bool)
+    signee_at = pd.to_datetime(df["signee_at"], utc=True).dt.tz_localize(None)
+    df["signee_effective"] = scoring.expire_verdicts(
+        df["signee_status"], signee_at, df["validity_days"].astype("float64"), now
+    )
+    df["expired"] = df["signee_effective"].ne(df["signee_status"])
+    df["overall"] = scoring.overall_status(df["owner_status"], df["signee_effective"])
+    df.loc[df["excluded"], "overall"] = "n/a"
+    return df
+
+
+def requirement_matrix(
+    conn: Connection, requirement_set: int | str, *, now: datetime | None = None
+) -> pd.DataFrame:
+    """Components (rows, current versions) × the set's requirements (columns, in order): overall
+    status per cell, plus a ``set_status`` column. Excluded sets show "n/a" everywhere."""
+    long = requirement_statuses(conn, requirement_set=requirement_set, now=now)
+    if long.empty:
+        return pd.DataFrame(columns=["set_status"])
+    titles = (
+        long.drop_duplicates("requirement_id").sort_values("requirement_position")["requirement"].tolist()
+    )
+    wide = long.pivot(index="component", columns="requirement", values="overall")[titles]
+    codes = {"not_ready": 3, "unknown": 2, "waiting": 1, "waiting_na": 1, "ready": 0, "n/a": 0}
+    worst = long.assign(code=long["overall"].map(codes)).groupby("component")["code"].max()
+    status = worst.map({3: "not_ready", 2: "unknown", 1: "waiting", 0: "ready"})
+    excluded = long.groupby("component")["excluded"].all()
+    status[excluded.reindex(status.index).to_numpy()] = "n/a"
+    wide.insert(0, "set_status", status.reindex(wide.index))
+    wide.columns.name = None
+    order = np.argsort(wide.index.str.lower().to_numpy(), kind="stable")
+    return wide.iloc[order]
