@@ -1,0 +1,1 @@
+"""Streamlit glue: cached reads over panopticum_data, keyed by the registry's data version."""
