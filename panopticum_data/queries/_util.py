@@ -20,7 +20,7 @@ def frame(conn: Connection, stmt: Select[Any], columns: Sequence[str] | None = N
 def group_concat(column: ColumnElement[Any], dialect_name: str, separator: str = ", ") -> ColumnElement[str]:
     """Aggregate strings into one, sorted where the backend allows it."""
     if dialect_name == "postgresql":
-        return func.string_agg(column, separator, order_by=column)  # type: ignore[no-any-return]
+        return func.string_agg(column, separator)  # type: ignore[no-any-return]
     return func.group_concat(column, separator)  # type: ignore[no-any-return]
 
 

@@ -1,0 +1,153 @@
+"""Scale benchmarks: generate registries of N components on SQLite and time the hot paths.
+
+    python -m benchmarks.run [--sizes 1000 10000] [--repeat 7] [--regenerate]
+
+Prints a Markdown table of medians (and min / max) with the target for each path at 10,000
+components. Registries are cached in benchmarks/data/ (ignored by git) keyed by size and seed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from panopticum_data.demo.scale import generate_scale
+from panopticum_data.services.requirements import ClaimChange, set_owner_claims
+from sqlalchemy import Engine, func, select
+
+from panopticum_data import models as m
+from panopticum_data import queries
+from panopticum_data.db import make_engine, session_scope
+from panopticum_data.queries.detail import component_detail
+from panopticum_data.queries.requirements import requirement_matrix
+from panopticum_data.services import SYSTEM
+from tests.dbutil import migrate
+
+DATA = Path(__file__).resolve().parent / "data"
+TARGETS = {  # seconds, at 10,000 components (issue 2)
+    "overview": 0.5,
+    "component detail": 0.05,
+    "set matrix": 1.0,
+    "save 100 changes": 0.5,
+}
+
+
+def registry(size: int, seed: int, regenerate: bool) -> Engine:
+    DATA.mkdir(exist_ok=True)
+    path = DATA / f"scale-{size}-seed{seed}.db"
+    if regenerate and path.exists():
+        path.unlink()
+    if not path.exists():
+        tmp = path.with_suffix(".tmp.db")
+        tmp.unlink(missing_ok=True)
+        migrate(f"sqlite:///{tmp}")
+        engine = make_engine(f"sqlite:///{tmp}")
+        started = time.perf_counter()
+        generate_scale(engine, components=size, seed=seed)
+        print(f"generated {size} components in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        engine.dispose()
+        for suffix in ("-wal", "-shm"):
+            Path(str(tmp) + suffix).unlink(missing_ok=True)
+        tmp.rename(path)
+    return make_engine(f"sqlite:///{path}")
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> list[float]:
+    fn()  # warm-up: imports, statement caches, OS file cache
+    runs = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - started)
+    return runs
+
+
+def bench(engine: Engine, repeat: int, rng: random.Random) -> dict[str, list[float]]:
+    with engine.connect() as conn:
+        names = list(conn.execute(select(m.Component.name)).scalars())
+        biggest_set = (
+            conn.execute(
+                select(m.RequirementSetItem.set_id)
+                .group_by(m.RequirementSetItem.set_id)
+                .order_by(func.count().desc())
+            )
+            .scalars()
+            .first()
+        )
+        pairs = conn.execute(
+            select(m.RequirementStatus.version_id, m.RequirementStatus.requirement_id).limit(20_000)
+        ).all()
+
+    def overview() -> None:
+        with engine.connect() as conn, conn.begin():
+            queries.components_overview(conn)
+
+    def detail() -> None:
+        with engine.connect() as conn, conn.begin():
+            component_detail(conn, rng.choice(names))
+
+    def matrix() -> None:
+        with engine.connect() as conn, conn.begin():
+            requirement_matrix(conn, int(biggest_set or 1))
+
+    statuses = ("ready", "not_ready", "n/a", "unknown")
+
+    def save() -> None:
+        chosen = rng.sample(pairs, 100)
+        changes = [
+            ClaimChange(version_id=v, requirement_id=r, status=rng.choice(statuses), notes="bench")
+            for v, r in chosen
+        ]
+        with session_scope(engine) as session:
+            set_owner_claims(session, actor=SYSTEM, changes=changes)
+
+    return {
+        "overview": timed(overview, repeat),
+        "component detail": timed(detail, repeat * 3),
+        "set matrix": timed(matrix, repeat),
+        "save 100 changes": timed(save, repeat),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--regenerate", action="store_true")
+    args = parser.parse_args(argv)
+    rng = random.Random(args.seed)
+    results: dict[int, dict[str, list[float]]] = {}
+    for size in args.sizes:
+        engine = registry(size, args.seed, args.regenerate)
+        results[size] = bench(engine, args.repeat, rng)
+        engine.dispose()
+    print(
+        "| path | "
+        + " | ".join(f"{s:,} components: median (min–max)" for s in args.sizes)
+        + " | target at 10,000 |"
+    )
+    print("|---|" + "---|" * len(args.sizes) + "---|")
+    failed = False
+    for path, target in TARGETS.items():
+        cells = []
+        for size in args.sizes:
+            runs = results[size][path]
+            med = statistics.median(runs)
+            cells.append(f"{med * 1000:.0f} ms ({min(runs) * 1000:.0f}–{max(runs) * 1000:.0f})")
+            if size == 10000 and med > target:
+                failed = True
+        print(f"| {path} | " + " | ".join(cells) + f" | ≤ {target * 1000:.0f} ms |")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
