@@ -606,9 +606,10 @@ def _label_lists(count: int, parts: Sequence[tuple[npt.NDArray[np.intp], ObjectA
     version = np.concatenate([np.asarray(part[0], dtype=np.int64) for part in parts])
     labels = np.concatenate([part[1] for part in parts])
     order = np.argsort(version, kind="stable")
-    ends = np.cumsum(np.bincount(version, minlength=count)).tolist()
+    sizes = np.bincount(version, minlength=count)
+    ends = np.cumsum(sizes)
     flat = labels[order].tolist()
-    return [flat[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)]
+    return [flat[start:end] for start, end in zip((ends - sizes).tolist(), ends.tolist(), strict=True)]
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -40,7 +40,11 @@ def test_data_layer_imports_no_ui_and_no_api(path: Path) -> None:
 def test_pages_hold_no_sql(path: Path) -> None:
     banned = {"sqlalchemy", "sqlite3", "psycopg2"}
     bad = {name for name in imported_modules(path) if name.split(".")[0] in banned}
-    bad |= {n for n in imported_modules(path) if n.startswith(("panopticum_data.services", "panopticum_data.models"))}
+    bad |= {
+        n
+        for n in imported_modules(path)
+        if n.startswith(("panopticum_data.services", "panopticum_data.models"))
+    }
     assert not bad, f"{path.name} imports {sorted(bad)}"
 
 

@@ -135,8 +135,7 @@ def requirement_catalog() -> tuple[list[tuple[str, str | None]], list[SetSpec]]:
     rows = _fixture()
     reqs = {r["pk"]: r["fields"] for r in rows if r["model"] == "panopticum.requirement"}
     requirements = [
-        (str(f["title"]).strip(), (str(f["description"]).strip() or None))
-        for _pk, f in sorted(reqs.items())
+        (str(f["title"]).strip(), (str(f["description"]).strip() or None)) for _pk, f in sorted(reqs.items())
     ]
     sets: list[SetSpec] = []
     fixture_sets = sorted(

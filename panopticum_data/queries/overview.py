@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, and_, case, func, literal, select
+from sqlalchemy import Connection, and_, case, func, literal, or_, select
 
 from .. import models as m
 from .. import scoring
@@ -178,7 +178,14 @@ def _status_aggregates(
             return rs.signee_status
         cutoff = case({k: v for k, v in cutoffs.items()}, value=key, else_=None)
         return case(
-            (and_(rs.signee_status != "unknown", cutoff.is_not(None), rs.signee_at < cutoff), "unknown"),
+            (
+                and_(
+                    rs.signee_status != "unknown",
+                    cutoff.is_not(None),
+                    or_(rs.signee_at.is_(None), rs.signee_at < cutoff),
+                ),
+                "unknown",
+            ),
             else_=rs.signee_status,
         )
 

@@ -120,7 +120,7 @@ def requirement_statuses(
     df["excluded"] = df["excluded"].fillna(False).astype(bool)
     signee_at = pd.to_datetime(df["signee_at"], utc=True).dt.tz_localize(None)
     df["signee_effective"] = scoring.expire_verdicts(
-        df["signee_status"], signee_at, df["validity_days"].astype("float64"), now
+        df["signee_status"], signee_at=signee_at, validity_days=df["validity_days"].astype("float64"), now=now
     )
     df["expired"] = df["signee_effective"].ne(df["signee_status"])
     df["overall"] = scoring.overall_status(df["owner_status"], df["signee_effective"])

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import func, select, union
+from sqlalchemy import Table, func, select, union
 from sqlalchemy.orm import Session
 
 from ..errors import DuplicateName, InvalidValue, NotFound, PermissionDenied
@@ -78,7 +78,9 @@ def clean_url(value: Any, field: str) -> str | None:
         raise InvalidValue(field, value, "is not a link: it contains spaces")
     scheme = _SCHEME.match(text)
     if scheme and scheme.group(1).lower() in _UNSAFE_SCHEMES:
-        raise InvalidValue(field, value, f"uses the {scheme.group(1)!r} scheme, which is not allowed in links")
+        raise InvalidValue(
+            field, value, f"uses the {scheme.group(1)!r} scheme, which is not allowed in links"
+        )
     return text
 
 
@@ -133,7 +135,9 @@ def check_keys(changes: Mapping[str, Any], allowed: Iterable[str], entity: str) 
     allowed = tuple(allowed)
     for key in changes:
         if key not in allowed:
-            raise InvalidValue(key, changes[key], f"is not a field of {entity} (fields: {', '.join(allowed)})")
+            raise InvalidValue(
+                key, changes[key], f"is not a field of {entity} (fields: {', '.join(allowed)})"
+            )
 
 
 def unique_names(values: Iterable[Any], field: str) -> list[str]:
@@ -170,7 +174,9 @@ def ids_by_names(
     return ids
 
 
-def names_by_ids(session: Session, model: type[Base], ids: Iterable[int | None], *, column: str = "name") -> dict[int, str]:
+def names_by_ids(
+    session: Session, model: type[Base], ids: Iterable[int | None], *, column: str = "name"
+) -> dict[int, str]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
@@ -267,11 +273,23 @@ def diff_fields(
     for field, raw in values.items():
         if field in refs:
             ref = refs[field]
-            new_id = None if is_blank(raw) else ids_by_names(session, ref.model, [clean_name(raw, field)], field)[0]
+            new_id = (
+                None
+                if is_blank(raw)
+                else ids_by_names(session, ref.model, [clean_name(raw, field)], field)[0]
+            )
             old_id = getattr(obj, ref.column)
             if new_id != old_id:
                 names = names_by_ids(session, ref.model, [old_id, new_id], column=ref.lookup)
-                out.append(FieldChange(field, ref.column, new_id, names.get(old_id) if old_id else None, names.get(new_id) if new_id else None))
+                out.append(
+                    FieldChange(
+                        field,
+                        ref.column,
+                        new_id,
+                        names.get(old_id) if old_id else None,
+                        names.get(new_id) if new_id else None,
+                    )
+                )
         else:
             new = cleaners[field](raw)
             old = getattr(obj, field)
@@ -303,3 +321,106 @@ def apply_changes(
             new=change.new,
             component_id=component_id,
         )
+
+
+def record_row(
+    audit: Audit,
+    *,
+    action: str,
+    entity: str,
+    entity_id: int,
+    values: Mapping[str, Any],
+    component_id: int | None,
+) -> None:
+    """Record a created or deleted row: one event for the row, one per field that is not None."""
+    audit.event(entity=entity, entity_id=entity_id, action=action, component_id=component_id)
+    for field, value in values.items():
+        if value is None:
+            continue
+        audit.event(
+            entity=entity,
+            entity_id=entity_id,
+            action=action,
+            field=field,
+            old=value if action == "delete" else None,
+            new=None if action == "delete" else value,
+            component_id=component_id,
+        )
+
+
+def record_list(
+    audit: Audit,
+    *,
+    entity: str,
+    entity_id: int,
+    field: str,
+    old: Sequence[Any],
+    new: Sequence[Any],
+    component_id: int | None,
+) -> None:
+    """Record a collection replaced as a whole (owners, tags, a link kind): one event, old → new lists."""
+    audit.event(
+        entity=entity,
+        entity_id=entity_id,
+        action="update",
+        field=field,
+        old=list(old),
+        new=list(new),
+        component_id=component_id,
+    )
+
+
+_LABEL_COLUMNS = ("name", "username", "title", "version")
+
+
+def label_column(table: Table) -> str | None:
+    """The column that names a row of ``table`` for people (name, username, title or version)."""
+    return next((name for name in _LABEL_COLUMNS if name in table.c), None)
+
+
+def describe_rows(
+    session: Session, table: Table, rows: Sequence[Mapping[str, Any]], *, skip: Collection[str] = ()
+) -> list[dict[str, Any]]:
+    """Rows as audit values: a foreign key ``x_id`` becomes ``x`` holding the referenced row's label.
+
+    One query per referenced table, whatever the number of rows.
+    """
+    fk_cols: dict[str, tuple[Table, str]] = {}
+    for col in table.c:
+        if col.name in skip or not col.foreign_keys:
+            continue
+        ref = next(iter(col.foreign_keys)).column.table
+        label = label_column(ref) if isinstance(ref, Table) else None
+        if isinstance(ref, Table) and label is not None:
+            fk_cols[col.name] = (ref, label)
+    labels: dict[str, dict[int, str]] = {}
+    for col_name, (ref, label) in fk_cols.items():
+        ids = {r[col_name] for r in rows if r[col_name] is not None}
+        found = session.execute(select(ref.c.id, ref.c[label]).where(ref.c.id.in_(ids))).all() if ids else []
+        labels[col_name] = {int(i): str(text) for i, text in found}
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        values: dict[str, Any] = {}
+        for col in table.c:
+            if col.name in skip:
+                continue
+            value = row[col.name]
+            if col.name in fk_cols:
+                values[col.name.removesuffix("_id")] = (
+                    None if value is None else labels[col.name].get(value, value)
+                )
+            else:
+                values[col.name] = value
+        out.append(values)
+    return out
+
+
+def row_of(obj: Any) -> dict[str, Any]:
+    """The column values of an ORM object, keyed by column name."""
+    return {col.name: getattr(obj, col.key) for col in obj.__table__.columns}
+
+
+def table_of(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table

@@ -47,15 +47,32 @@ def build(engine: Engine, *, extra_components: int = 0) -> dict[str, Any]:
         ids["components"] = {}
         specs = [
             # name, qa_applicable, statuses {req index: (owner, signee, signee age days)}, excluded set index
-            ("alpha", True, {0: ("ready", "ready", 1), 1: ("n/a", "ready", 1), 2: ("ready", "ready", 45),
-                             3: ("ready", "ready", 2), 4: ("ready", "unknown", None)}, None),
+            (
+                "alpha",
+                True,
+                {
+                    0: ("ready", "ready", 1),
+                    1: ("n/a", "ready", 1),
+                    2: ("ready", "ready", 45),
+                    3: ("ready", "ready", 2),
+                    4: ("ready", "unknown", None),
+                },
+                None,
+            ),
             ("beta", False, {0: ("not_ready", "unknown", None), 2: ("n/a", "unknown", None)}, None),
             ("gamma", True, {}, None),
-            ("delta", True, {0: ("ready", "ready", 1), 1: ("ready", "not_ready", 1), 4: ("ready", "ready", 3)}, 1),
+            (
+                "delta",
+                True,
+                {0: ("ready", "ready", 1), 1: ("ready", "not_ready", 1), 4: ("ready", "ready", 3)},
+                1,
+            ),
         ]
         specs += [(f"extra{i}", True, {0: ("ready", "ready", 1)}, None) for i in range(extra_components)]
         for name, qa_applicable, statuses, excluded in specs:
-            comp = m.Component(name=name, category_id=cat.id, type_id=typ.id, description=f"The {name} service")
+            comp = m.Component(
+                name=name, category_id=cat.id, type_id=typ.id, description=f"The {name} service"
+            )
             s.add(comp)
             s.flush()
             ver = m.ComponentVersion(component_id=comp.id, version="1.0", qa_applicable=qa_applicable)
@@ -79,11 +96,17 @@ def build(engine: Engine, *, extra_components: int = 0) -> dict[str, Any]:
             if name == "alpha":
                 s.add(m.ComponentTag(component_id=comp.id, tag_id=tag.id))
                 s.flush()
-                s.add(m.Deployment(version_id=ver.id, product_version_id=pv.id, location_class_id=loc.id, is_new=True))
+                s.add(
+                    m.Deployment(
+                        version_id=ver.id, product_version_id=pv.id, location_class_id=loc.id, is_new=True
+                    )
+                )
     return ids
 
 
-def _profile(s: Session, name: str, ver: m.ComponentVersion, people: list[m.Person], lang: m.Language) -> None:
+def _profile(
+    s: Session, name: str, ver: m.ComponentVersion, people: list[m.Person], lang: m.Language
+) -> None:
     if name == "alpha":  # every must field filled, QA: med×4, high×2, n/a, low, unknown → 8+6+3+1 = 18 points
         ver.maintainer_id, ver.responsible_qa_id, ver.api_is_public = people[0].id, people[1].id, "yes"
         for role in ("product_manager", "program_manager", "escalation", "expert", "architect"):
@@ -93,7 +116,17 @@ def _profile(s: Session, name: str, ver: m.ComponentVersion, people: list[m.Pers
             s.add(m.VersionLink(version_id=ver.id, kind=kind, url=f"https://example.com/{kind}"))
         levels = ["med", "med", "med", "med", "high", "high", "n/a", "low", "unknown"]
         for kind, level in zip(
-            ("manual", "unit", "e2e", "performance", "longhaul", "security", "api", "anonymisation", "upgrade"),
+            (
+                "manual",
+                "unit",
+                "e2e",
+                "performance",
+                "longhaul",
+                "security",
+                "api",
+                "anonymisation",
+                "upgrade",
+            ),
             levels,
             strict=True,
         ):

@@ -58,7 +58,11 @@ def test_aggregated_path_agrees_with_row_level_scorer(engine: sa.Engine, reg_ids
     with engine.connect() as conn:
         inputs = queries.score_inputs(conn, version_ids=df["version_id"].astype(int).tolist())
     exact = scoring.score_versions(
-        profile=inputs.profile, qa_levels=inputs.qa_levels, pairs=inputs.pairs, statuses=inputs.statuses, now=NOW
+        profile=inputs.profile,
+        qa_levels=inputs.qa_levels,
+        pairs=inputs.pairs,
+        statuses=inputs.statuses,
+        now=NOW,
     )
     got = df.set_index("version_id")
     for column in ("rating", "completeness", "qa_score"):
