@@ -78,7 +78,7 @@ class Registry:
         """``reg.overview(category=("Payments",), text="api")`` or ``reg.overview(OverviewFilters(...))``."""
         if kwargs:
             names = {"category": "categories", "type": "types", "tag": "tags", "owner": "owners"}
-            fixed = {
+            fixed: dict[str, Any] = {
                 names.get(k, k): (v,) if isinstance(v, str) and k in names else v for k, v in kwargs.items()
             }
             filters = OverviewFilters(**fixed)

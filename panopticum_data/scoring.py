@@ -178,7 +178,7 @@ def overall_status(owner: pd.Series, signee: pd.Series) -> pd.Series:
     a missing owner status being ``unknown``. Both series must share one index, which the result
     (string dtype, values in :data:`OVERALL_STATUSES`) keeps.
     """
-    _check_aligned(owner, signee)
+    _check_aligned(owner=owner, signee=signee)
     codes = _overall_codes(
         _vocab_codes(owner, OWNER_STATUSES, what="owner_status"),
         _vocab_codes(signee, SIGNEE_STATUSES, what="signee_status"),
@@ -195,7 +195,7 @@ def expire_verdicts(
     verdict without a ``signee_at`` under a finite validity counts as expired (its age cannot be
     shown). ``unknown`` and missing values are kept. The three series must share one index.
     """
-    _check_aligned(signee, signee_at, validity_days)
+    _check_aligned(signee=signee, signee_at=signee_at, validity_days=validity_days)
     expired = _expired(
         _vocab_codes(signee, SIGNEE_STATUSES, what="signee_status"),
         _utc_naive(signee_at),
@@ -384,11 +384,8 @@ def _pair_status(
         _vocab_codes(statuses["signee_status"], SIGNEE_STATUSES, what="statuses.signee_status"), -1
     )
     signee_at = np.append(_utc_naive(statuses["signee_at"]), np.datetime64("NaT", "ns"))
-    owner, signee, signee_at = (
-        owner[found],
-        signee[found],
-        signee_at[found],
-    )  # found == -1 -> the -1/NaT we appended
+    # found == -1 (no status row) picks the appended -1 / NaT: owner and signee missing, no time.
+    owner, signee, signee_at = owner[found], signee[found], signee_at[found]
     expired = _expired(signee, signee_at, _floats(pairs["validity_days"]), _utc_now(now))
     signee = np.where(expired, _SIGNEE_UNKNOWN, signee).astype(np.int8)
     return _PairStatus(
@@ -439,9 +436,8 @@ def _requirements(
     grouped = _argsort([(pair, len(versions) * count), (set_rank, set_count)])
     starts = np.flatnonzero(np.diff(pair[grouped], prepend=-1) != 0)
     first = grouped[starts]
-    signed = (
-        np.logical_and.reduceat(_SIGNED_OVERALL[rows.overall[grouped]], starts) if len(starts) else starts > 0
-    )
+    signed_rows = _SIGNED_OVERALL[rows.overall[grouped]]
+    signed = np.logical_and.reduceat(signed_rows, starts) if len(starts) else signed_rows  # in every set
     # Items in display order: version, first set, position in that set.
     display = _argsort(
         [
@@ -576,28 +572,34 @@ def score_versions(
     expected = len(MUST_FIELDS) + len(QA_KINDS) * applicable + requirements
     rated = requirements + QA_MAX_POINTS * applicable
     rating = 100 * (signed + points * applicable) // np.maximum(rated, 1)
-    missing_must, missing_qa = np.nonzero(~must), np.nonzero(qa_missing)
-    missing = _label_lists(
-        count,
-        [
-            (missing_must[0], _names(list(MUST_FIELDS.values()))[missing_must[1]]),
-            (missing_qa[0], _names([f"QA: {kind} tests" for kind in QA_KINDS])[missing_qa[1]]),
-            (items.version[~items.owner_filled], items.label[~items.owner_filled]),
-        ],
-    )
     unsigned = _label_lists(count, [(items.version[~items.signed], items.label[~items.signed])])
     return pd.DataFrame(
         {
             "qa_points": points,
             "qa_score": _masked_int(100 * points // QA_MAX_POINTS, ~applicable),
             "completeness": (100 * filled // expected).astype(np.int64),
-            "missing": pd.Series(missing, index=versions, dtype=object),
+            "missing": pd.Series(_missing_lists(must, qa_missing, items), index=versions, dtype=object),
             "rating": _masked_int(rating, rated == 0),
             "unsigned": pd.Series(unsigned, index=versions, dtype=object),
             "applicable_requirements": requirements.astype(np.int64),
             "signed": signed.astype(np.int64),
         },
         index=versions,
+    )
+
+
+def _missing_lists(must: BoolArray, qa_missing: BoolArray, items: _Requirements) -> list[list[str]]:
+    """Per version: labels of the unfilled must fields, QA levels and owner statuses, in that order."""
+    must_version, must_field = np.nonzero(~must)
+    qa_version, qa_kind = np.nonzero(qa_missing)
+    unclaimed = ~items.owner_filled
+    return _label_lists(
+        len(must),
+        [
+            (must_version, _names(list(MUST_FIELDS.values()))[must_field]),
+            (qa_version, _names([f"QA: {kind} tests" for kind in QA_KINDS])[qa_kind]),
+            (items.version[unclaimed], items.label[unclaimed]),
+        ],
     )
 
 
@@ -684,10 +686,11 @@ def _unique_index(index: pd.Index, *, what: str) -> pd.Index:
     return index if index.name is not None else index.rename("version_id")
 
 
-def _check_aligned(first: pd.Series, *others: pd.Series) -> None:
-    for other in others:
+def _check_aligned(**series: pd.Series) -> None:
+    (first_name, first), *others = series.items()
+    for name, other in others:
         if not first.index.equals(other.index):
-            raise ValueError(f"{first.name} and {other.name} must share one index")
+            raise ValueError(f"{first_name} and {name} must share one index")
 
 
 def _require(frame: pd.DataFrame, columns: Sequence[str], *, what: str) -> None:

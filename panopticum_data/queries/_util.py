@@ -6,22 +6,22 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Select
+from sqlalchemy import Connection, Executable
 from sqlalchemy.sql import ColumnElement, func
 
 
-def frame(conn: Connection, stmt: Select[Any], columns: Sequence[str] | None = None) -> pd.DataFrame:
+def frame(conn: Connection, stmt: Executable, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """Run a select and return its rows as a DataFrame (column names from the select's labels)."""
     result = conn.execute(stmt)
     rows = result.fetchall()
     return pd.DataFrame(rows, columns=list(columns or result.keys()))
 
 
-def group_concat(column: ColumnElement[Any], dialect_name: str, separator: str = ", ") -> ColumnElement[str]:
+def group_concat(column: Any, dialect_name: str, separator: str = ", ") -> ColumnElement[str]:
     """Aggregate strings into one, sorted where the backend allows it."""
     if dialect_name == "postgresql":
-        return func.string_agg(column, separator)  # type: ignore[no-any-return]
-    return func.group_concat(column, separator)  # type: ignore[no-any-return]
+        return func.string_agg(column, separator)
+    return func.group_concat(column, separator)
 
 
 def split_list(values: pd.Series, separator: str = ", ") -> pd.Series:

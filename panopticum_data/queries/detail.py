@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, literal, select
 
 from .. import models as m
 from .. import scoring
@@ -39,19 +39,20 @@ class ComponentDetail:
 
 def _stack(conn: Connection, version_id: int) -> pd.DataFrame:
     parts = []
-    for kind, assoc, model, fk in (
+    stacks: tuple[tuple[str, Any, Any, Any], ...] = (
         ("language", m.VersionLanguage, m.Language, m.VersionLanguage.language_id),
         ("framework", m.VersionFramework, m.Framework, m.VersionFramework.framework_id),
         ("database", m.VersionDatabase, m.DatabaseVendor, m.VersionDatabase.database_vendor_id),
         ("orm", m.VersionOrm, m.Orm, m.VersionOrm.orm_id),
         ("logger", m.VersionLogger, m.Logger, m.VersionLogger.logger_id),
         ("runtime", m.VersionRuntime, m.Runtime, m.VersionRuntime.runtime_id),
-    ):
+    )
+    for kind, assoc, model, fk in stacks:
         parts.append(
-            select(func.cast(kind, m.Language.name.type).label("kind"), model.name.label("name"))  # type: ignore[attr-defined]
+            select(literal(kind).label("kind"), model.name.label("name"))
             .select_from(assoc)
-            .join(model, model.id == fk)  # type: ignore[attr-defined]
-            .where(assoc.version_id == version_id)  # type: ignore[attr-defined]
+            .join(model, model.id == fk)
+            .where(assoc.version_id == version_id)
         )
     union = parts[0].union_all(*parts[1:])
     return frame(conn, union)
