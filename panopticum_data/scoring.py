@@ -267,8 +267,11 @@ def _filled_column(column: pd.Series) -> BoolArray:
     return _filled_objects(column.to_numpy(dtype=object))
 
 
-_TEXT, _COLLECTION, _ANSWER = 0, 1, 2
+_OTHER, _MISSING, _TEXT, _COLLECTION, _ANSWER, _FLOAT = -1, 0, 1, 2, 3, 4
 _TYPE_KIND: Final[dict[type, int]] = {
+    type(None): _MISSING,
+    type(pd.NA): _MISSING,
+    type(pd.NaT): _MISSING,
     str: _TEXT,
     list: _COLLECTION,
     tuple: _COLLECTION,
@@ -277,24 +280,24 @@ _TYPE_KIND: Final[dict[type, int]] = {
     dict: _COLLECTION,
     bool: _ANSWER,
     int: _ANSWER,
-    float: _ANSWER,  # NaN is caught as missing first
+    float: _FLOAT,  # an answer unless NaN
 }
 
 
 def _filled_objects(values: ObjectArray) -> BoolArray:
-    """:func:`is_filled` over an object array, dispatching on the exact type with C-level maps."""
-    filled = np.zeros(len(values), dtype=bool)
-    present = np.flatnonzero(~pd.isna(values))
-    cells = values[present]
-    kind = np.fromiter(map(_TYPE_KIND.get, map(type, cells), repeat(-1)), dtype=np.int8, count=len(cells))
-    texts = cells[kind == _TEXT]
+    """:func:`is_filled` over an object array: one C-level pass per common exact type."""
+    kind = np.fromiter(
+        map(_TYPE_KIND.get, map(type, values), repeat(_OTHER)), dtype=np.int8, count=len(values)
+    )
+    filled = kind == _ANSWER
+    texts = values[kind == _TEXT]
     normalised = map(str.lower, map(str.strip, texts))
-    filled[present[kind == _TEXT]] = ~_bools(map(_BLANK_STRINGS.__contains__, normalised), len(texts))
-    collections = cells[kind == _COLLECTION]
-    filled[present[kind == _COLLECTION]] = _bools(map(bool, collections), len(collections))
-    filled[present[kind == _ANSWER]] = True
-    others = cells[kind < 0]  # subclasses, numpy values, arrays…: the scalar rule, one by one (rare)
-    filled[present[kind < 0]] = _bools(map(is_filled, others), len(others))
+    filled[kind == _TEXT] = ~_bools(map(_BLANK_STRINGS.__contains__, normalised), len(texts))
+    collections = values[kind == _COLLECTION]
+    filled[kind == _COLLECTION] = _bools(map(bool, collections), len(collections))
+    filled[kind == _FLOAT] = ~np.isnan(values[kind == _FLOAT].astype(np.float64))
+    others = values[kind == _OTHER]  # subclasses, numpy values, arrays…: the scalar rule, one by one (rare)
+    filled[kind == _OTHER] = _bools(map(is_filled, others), len(others))
     return filled
 
 
@@ -489,13 +492,16 @@ def _argsort(keys: Sequence[tuple[IntArray, int]]) -> IntArray:
 def _requirement_labels(frame: pd.DataFrame, combo: IntArray, size: int, rows: IntArray) -> ObjectArray:
     """``"<set name>: <title>"`` of ``rows``; ``combo`` (< ``size``) numbers each (set, requirement)
     of ``frame``, so each distinct label is formatted once."""
-    sample = np.flatnonzero(~pd.Index(combo).duplicated())
-    names = frame["set_name"].iloc[sample].tolist()
-    titles = frame["requirement_title"].iloc[sample].tolist()
-    labels = _names([f"{name}: {title}" for name, title in zip(names, titles, strict=True)])
-    slot = np.zeros(size, dtype=np.int64)
-    slot[combo[sample]] = np.arange(len(sample))
-    return labels[slot[combo[rows]]]
+    sample = np.zeros(size, dtype=np.int64)
+    sample[combo] = np.arange(len(combo))  # any row of each (set, requirement): they share the label
+    present = np.zeros(size, dtype=bool)
+    present[combo] = True
+    take = sample[present]
+    names = frame["set_name"].iloc[take].tolist()
+    titles = frame["requirement_title"].iloc[take].tolist()
+    labels = np.full(size, None, dtype=object)
+    labels[present] = _names([f"{name}: {title}" for name, title in zip(names, titles, strict=True)])
+    return labels[combo[rows]]
 
 
 # ---------------------------------------------------------------------------------------------------

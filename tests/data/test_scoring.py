@@ -7,7 +7,7 @@ original Panopticum (reference/original-panopticum.md §2, §12 item 7) that we 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -396,7 +396,7 @@ class Case:
 
 
 M2M_FIELDS = ["product_managers", "program_managers", "escalation_list", "experts", "architects", "languages"]
-EVERYTHING_EMPTY = {
+EVERYTHING_EMPTY: dict[str, object] = {
     name: (None if name in ("maintainer", "responsible_qa", "api_is_public") else []) for name in FILLED
 }
 
@@ -827,9 +827,11 @@ def test_set_statuses_by_hand() -> None:
         pytest.param("profile", lambda f: pd.concat([f, f.iloc[:1]]), "duplicates", id="duplicate-version"),
     ],
 )
-def test_score_versions_rejects_malformed_frames(frame: str, change: object, message: str) -> None:
+def test_score_versions_rejects_malformed_frames(
+    frame: str, change: Callable[[pd.DataFrame], pd.DataFrame], message: str
+) -> None:
     frames = hand_inputs()
-    frames[frame] = change(frames[frame])  # type: ignore[operator]
+    frames[frame] = change(frames[frame])
     with pytest.raises(ValueError, match=message):
         score_versions(
             profile=frames["profile"],
