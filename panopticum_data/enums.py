@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from .scoring import (
+    OWNER_STATUSES,
+    QA_KINDS,
+    QA_LEVELS,
+    SIGNEE_STATUSES,
+)  # one source for the scorer and the schema
+
 LIFE_STATUSES = ("unknown", "new", "mature", "legacy", "eol", "eos")
 LIFE_STATUS_LABELS = {
     "unknown": "?",
@@ -37,8 +44,6 @@ MULTI_OWNER_ROLES = ("product_manager", "program_manager", "escalation", "expert
 
 API_PUBLIC = ("unknown", "n/a", "no", "partial", "yes")
 
-QA_KINDS = ("manual", "unit", "e2e", "performance", "longhaul", "security", "api", "anonymisation", "upgrade")
-QA_LEVELS = ("unknown", "n/a", "none", "low", "med", "high")
 
 LINK_KINDS = (
     "api_spec",
@@ -52,9 +57,25 @@ LINK_KINDS = (
     "logs",
 )
 
-OWNER_STATUSES = ("unknown", "not_ready", "ready", "n/a")
-SIGNEE_STATUSES = ("unknown", "not_ready", "ready")
 
 ACCESS_ROLES = ("admin", "editor", "viewer")
 
 RADAR_MOVES = (-1, 0, 1)
+
+__all__ = [
+    "ACCESS_ROLES",
+    "API_PUBLIC",
+    "DEPENDENCY_LABELS",
+    "DEPENDENCY_TYPES",
+    "LIFE_STATUSES",
+    "LIFE_STATUS_LABELS",
+    "LINK_KINDS",
+    "MULTI_OWNER_ROLES",
+    "OWNER_ROLES",
+    "OWNER_STATUSES",
+    "QA_KINDS",
+    "QA_LEVELS",
+    "RADAR_MOVES",
+    "SIGNEE_STATUSES",
+    "SINGLE_OWNER_ROLES",
+]
