@@ -14,7 +14,7 @@ from panopticum_data.db import session_scope
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
-def build(engine: Engine, *, extra_components: int = 0) -> dict[str, Any]:
+def build(engine: Engine, *, extra_components: int = 0, undated: bool = False) -> dict[str, Any]:
     """Sets A (r1, r2, r3), B (r3, r4; verdicts valid 30 days), C (r5). r3 is in A and B."""
     ids: dict[str, Any] = {}
     with session_scope(engine) as s:
@@ -69,6 +69,8 @@ def build(engine: Engine, *, extra_components: int = 0) -> dict[str, Any]:
             ),
         ]
         specs += [(f"extra{i}", True, {0: ("ready", "ready", 1)}, None) for i in range(extra_components)]
+        if undated:  # a verdict with no date under B's 30-day validity: its age is unknown, so it expired
+            specs.append(("epsilon", True, {2: ("ready", "ready", 1), 3: ("ready", "ready", None)}, None))
         for name, qa_applicable, statuses, excluded in specs:
             comp = m.Component(
                 name=name, category_id=cat.id, type_id=typ.id, description=f"The {name} service"

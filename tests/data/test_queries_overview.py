@@ -126,3 +126,20 @@ def test_facade_returns_frames(db_url: str, reg_ids: dict) -> None:
             assert isinstance(getattr(reg, name)(), pd.DataFrame)
     finally:
         reg.close()
+
+
+def test_undated_verdict_expires_under_a_validity(engine: sa.Engine) -> None:
+    ids = small_registry.build(engine, undated=True)
+    df = overview(engine)
+    assert df.loc["epsilon", "B"] == "waiting"  # r3 fresh and ready, r4 undated → expired → waiting
+    assert df.loc["epsilon", "A"] == "unknown"  # r1, r2 have no rows
+    with engine.connect() as conn:
+        inputs = queries.score_inputs(conn, version_ids=[ids["components"]["epsilon"][1]])
+    exact = scoring.score_versions(
+        profile=inputs.profile,
+        qa_levels=inputs.qa_levels,
+        pairs=inputs.pairs,
+        statuses=inputs.statuses,
+        now=NOW,
+    )
+    assert df.loc["epsilon", "rating"] == exact["rating"].iloc[0] == 100 * 1 // 32  # only r3 signed
