@@ -49,6 +49,13 @@ class RegistryNotEmpty(PanopticumError):
         self.count = count
 
 
+def table_of(model: Any) -> Table:
+    """The Core table of a mapped class."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
 def days_before(days: float, *, hour: int = 0) -> datetime:
     """``BASE_DATE`` minus ``days`` (plus ``hour`` hours): a deterministic past timestamp."""
     return BASE_DATE - timedelta(days=days) + timedelta(hours=hour)
@@ -301,12 +308,12 @@ def write_requirement_catalog(
     groups = ensure_named(
         conn,
         ids,
-        PersonGroup.__table__,
+        table_of(PersonGroup),
         ({"name": g.name, "description": g.description} for g in SIGNER_GROUPS),
     )
     link_missing(
         conn,
-        GroupMember.__table__,
+        table_of(GroupMember),
         (
             {"group_id": groups[name], "person_id": pid}
             for name, members in group_members.items()
@@ -316,14 +323,14 @@ def write_requirement_catalog(
     req_ids = ensure_named(
         conn,
         ids,
-        Requirement.__table__,
+        table_of(Requirement),
         ({"title": t, "description": d, "row_version": 1} for t, d in requirements),
         key="title",
     )
     set_ids = ensure_named(
         conn,
         ids,
-        RequirementSet.__table__,
+        table_of(RequirementSet),
         (
             {
                 "name": s.name,
@@ -339,7 +346,7 @@ def write_requirement_catalog(
     )
     link_missing(
         conn,
-        RequirementSetItem.__table__,
+        table_of(RequirementSetItem),
         (
             {"set_id": set_ids[s.name], "requirement_id": req_ids[t], "position": i}
             for s in sets
@@ -348,7 +355,7 @@ def write_requirement_catalog(
     )
     link_missing(
         conn,
-        SignerGroup.__table__,
+        table_of(SignerGroup),
         ({"set_id": set_ids[s.name], "group_id": groups[g]} for s in sets for g in s.signer_groups),
     )
     return CatalogIds(
@@ -362,12 +369,12 @@ def write_requirement_catalog(
 def registry_counts(conn: Connection) -> dict[str, int]:
     """Row counts of the main entities (for the CLI's summary)."""
     tables = {
-        "components": Component.__table__,
-        "versions": ComponentVersion.__table__,
-        "dependencies": Dependency.__table__,
-        "deployments": Deployment.__table__,
-        "people": Person.__table__,
-        "requirement statuses": RequirementStatus.__table__,
+        "components": table_of(Component),
+        "versions": table_of(ComponentVersion),
+        "dependencies": table_of(Dependency),
+        "deployments": table_of(Deployment),
+        "people": table_of(Person),
+        "requirement statuses": table_of(RequirementStatus),
     }
     return {
         label: int(conn.scalar(select(func.count()).select_from(table)) or 0)

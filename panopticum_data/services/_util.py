@@ -7,20 +7,23 @@ change set, so a refused call leaves nothing behind.
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Table, func, select, union
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
-from ..errors import DuplicateName, InvalidValue, NotFound, PermissionDenied
+from ..errors import DuplicateName, InvalidValue, NotFound, PermissionDenied, StaleWrite
 from ..models import Base, Component, ComponentVersion, Person, VersionOwner
 from ..models.base import NAME_LENGTH
-from ._core import Actor, Audit, owns_component
+from ._core import Actor, Audit, check_row_version, owns_component
 
+M = TypeVar("M", bound=Base)
 URL_LENGTH = 2048
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 _UNSAFE_SCHEMES = frozenset({"javascript", "data", "vbscript", "file"})
@@ -145,7 +148,7 @@ def unique_names(values: Iterable[Any], field: str) -> list[str]:
     seen: set[str] = set()
     out: list[str] = []
     for value in values:
-        name = clean_name(value if not isinstance(value, int) else str(value), field)
+        name = clean_name(str(value) if int_like(value) is not None else value, field)
         if name.lower() not in seen:
             seen.add(name.lower())
             out.append(name)
@@ -197,10 +200,8 @@ def component_id_by_ref(session: Session, ref: int | str, field: str = "componen
     """A component given by id or by name (case-insensitive)."""
     if isinstance(ref, bool):
         raise NotFound(field, ref)
-    if isinstance(ref, int):
-        if session.get(Component, ref) is None:
-            raise NotFound(field, ref)
-        return ref
+    if int_like(ref) is not None:
+        return get_row(session, Component, ref, field).id
     ident = ids_by_names(session, Component, [clean_name(ref, field)], field)
     return ident[0]
 
@@ -225,9 +226,7 @@ def owned_components(session: Session, actor: Actor, component_ids: Iterable[int
 
 def load_version_for_write(session: Session, actor: Actor, version_id: int, action: str) -> ComponentVersion:
     """The version, after checking that the actor may change its component (editors, admins, owners)."""
-    version = session.get(ComponentVersion, version_id) if isinstance(version_id, int) else None
-    if version is None:
-        raise NotFound("version_id", version_id)
+    version = get_row(session, ComponentVersion, version_id, "version_id")
     if not (actor.is_editor or owns_component(session, actor, version.component_id)):
         raise PermissionDenied(actor.username, action, field="version_id", value=version_id)
     return version
@@ -276,7 +275,7 @@ def diff_fields(
             new_id = (
                 None
                 if is_blank(raw)
-                else ids_by_names(session, ref.model, [clean_name(raw, field)], field)[0]
+                else ids_by_names(session, ref.model, [clean_name(raw, field)], field, column=ref.lookup)[0]
             )
             old_id = getattr(obj, ref.column)
             if new_id != old_id:
@@ -424,3 +423,67 @@ def table_of(model: type[Base]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
     return table
+
+
+# --- ids, row versions and flushing ------------------------------------------------------------------
+
+
+def int_like(value: Any) -> int | None:
+    """``value`` as an int when it is an integer (Python or numpy, not bool), else None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
+
+
+def get_row(session: Session, model: type[M], ident: Any, field: str) -> M:
+    """The row with primary key ``ident`` (an int, numpy ints included); NotFound names ``field``."""
+    key = int_like(ident)
+    row = session.get(model, key) if key is not None else None
+    if row is None:
+        raise NotFound(field, ident)
+    return row
+
+
+def clean_row_version(value: Any) -> int | None:
+    """An expected row version as the caller read it: None or NaN (a missing row in a frame) → None."""
+    if is_blank(value):
+        return None
+    number = int_like(value)
+    if number is None:
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise InvalidValue("row_version", value, "is not a row version (a whole number)")
+    return number
+
+
+class ConcurrentWrite(StaleWrite):
+    """A row changed between this save's check and its write (another process saved in between)."""
+
+    def __init__(self, entity: str) -> None:
+        super().__init__(entity, None, None, None)
+        self.args = (
+            f"{entity}: a row was changed by someone else while this save ran; reload and apply your change again",
+        )
+
+
+def flush_rows(session: Session) -> None:
+    """``session.flush()``, with the ORM's optimistic-lock failure turned into a typed StaleWrite."""
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        found = re.search(r"table '([^']+)'", str(exc))
+        raise ConcurrentWrite(found.group(1) if found else "row") from exc
+
+
+def finish(audit: Audit) -> None:
+    """Write the pending changes and the audit events (``audit.flush``), stale rows as StaleWrite."""
+    flush_rows(audit.session)
+    audit.flush()
+
+
+def check_version(entity: str, obj: Any, expected: Any) -> None:
+    """``_core.check_row_version`` after normalising ``expected`` (numpy ints, NaN for "not read")."""
+    check_row_version(entity, obj, clean_row_version(expected))

@@ -32,9 +32,7 @@ from ._core import (
     Actor,
     Audit,
     begin_change,
-    check_row_version,
     ensure_unique_name,
-    get_or_fail,
     require_component_write,
     require_editor,
 )
@@ -43,12 +41,16 @@ from ._util import (
     RefField,
     apply_changes,
     check_keys,
+    check_version,
     clean_bool,
     clean_choice,
     clean_name,
     clean_text,
     describe_rows,
     diff_fields,
+    finish,
+    flush_rows,
+    get_row,
     names_by_ids,
     record_list,
     record_row,
@@ -120,6 +122,7 @@ def register_component(
     version_name = clean_name(version, "version", max_length=VERSION_LENGTH)
     tag_names = unique_names(tags, "tag")
     tag_ids = _tag_ids(session, actor, tag_names)
+    tag_names = _canonical(session, tag_names, tag_ids)
 
     audit = begin_change(
         session, actor, change_set=change_set, summary=f"register component {clean['name'].value}"
@@ -128,7 +131,7 @@ def register_component(
     for change in changes:
         setattr(component, change.column, change.value)
     session.add(component)
-    session.flush()
+    flush_rows(session)
     cid = component.id
     record_row(
         audit,
@@ -140,7 +143,7 @@ def register_component(
     )
     first = ComponentVersion(component_id=cid, version=version_name)
     session.add(first)
-    session.flush()
+    flush_rows(session)
     record_row(
         audit, action="create", entity="component_version", entity_id=first.id, values={"version": version_name},
         component_id=cid,
@@ -149,7 +152,7 @@ def register_component(
     audit.event(entity="component", entity_id=cid, action="update", field="current_version", new=version_name,
                 component_id=cid)  # fmt: skip
     _write_tags(session, audit, actor, cid, [], tag_names, tag_ids)
-    audit.flush()
+    finish(audit)
     return component
 
 
@@ -168,9 +171,9 @@ def update_component(
     Raises NotFound (component_id, a reference), PermissionDenied, StaleWrite (row_version moved on
     since ``expected_row_version`` was read), InvalidValue, DuplicateName (name); nothing is written then.
     """
-    component = get_or_fail(session, Component, component_id, "component_id")
+    component = get_row(session, Component, component_id, "component_id")
     require_component_write(session, actor, component.id, f"change component {component.name!r}")
-    check_row_version("component", component, expected_row_version)
+    check_version("component", component, expected_row_version)
     check_keys(changes, COMPONENT_FIELDS, "component")
     diffs = diff_fields(session, component, changes, refs=COMPONENT_REFS, cleaners=_CLEANERS)
     for change in diffs:
@@ -181,7 +184,7 @@ def update_component(
         return component
     audit = begin_change(session, actor, change_set=change_set, summary=f"update component {component.name}")
     apply_changes(audit, component, diffs, entity="component", component_id=component.id)
-    audit.flush()
+    finish(audit)
     return component
 
 
@@ -198,9 +201,9 @@ def delete_component(
     Raises NotFound, PermissionDenied, StaleWrite, and InUse (field ``component``) while versions of
     other components depend on it; nothing is written then.
     """
-    component = get_or_fail(session, Component, component_id, "component_id")
+    component = get_row(session, Component, component_id, "component_id")
     require_editor(actor, f"delete component {component.name!r}")
-    check_row_version("component", component, expected_row_version)
+    check_version("component", component, expected_row_version)
     users = session.execute(
         select(Component.name, ComponentVersion.version, Dependency.type)
         .select_from(Dependency)
@@ -225,9 +228,9 @@ def delete_component(
     # break the component <-> current version cycle first (PostgreSQL refuses to SET NULL a row
     # that the same statement deletes), then let the database cascade to versions and their parts
     component.current_version_id = None
-    session.flush()
+    flush_rows(session)
     session.delete(component)
-    audit.flush()
+    finish(audit)
     session.expire_all()
 
 
@@ -244,10 +247,11 @@ def set_tags(
     Editors, admins and owners. Unknown tags are created when the actor is an editor or admin,
     otherwise NotFound (field ``tag``) is raised and nothing is written.
     """
-    component = get_or_fail(session, Component, component_id, "component_id")
+    component = get_row(session, Component, component_id, "component_id")
     require_component_write(session, actor, component.id, f"tag component {component.name!r}")
     names = unique_names(tags, "tag")
     ids = _tag_ids(session, actor, names)
+    names = _canonical(session, names, ids)
     old = sorted(
         session.scalars(
             select(Tag.name)
@@ -259,7 +263,7 @@ def set_tags(
         return old
     audit = begin_change(session, actor, change_set=change_set, summary=f"tag component {component.name}")
     _write_tags(session, audit, actor, component.id, old, names, ids)
-    audit.flush()
+    finish(audit)
     return sorted(
         session.scalars(
             select(Tag.name)
@@ -289,6 +293,12 @@ def _tag_ids(session: Session, actor: Actor, names: Sequence[str]) -> list[int |
     return ids
 
 
+def _canonical(session: Session, names: Sequence[str], ids: Sequence[int | None]) -> list[str]:
+    """The stored spelling of existing tags; new tags keep the spelling given."""
+    stored = names_by_ids(session, Tag, [i for i in ids if i is not None])
+    return [stored[i] if i is not None else n for n, i in zip(names, ids, strict=True)]
+
+
 def _write_tags(
     session: Session,
     audit: Audit,
@@ -303,7 +313,7 @@ def _write_tags(
         if ident is None:
             tag = Tag(name=name)
             session.add(tag)
-            session.flush()
+            flush_rows(session)
             record_row(audit, action="create", entity="tag", entity_id=tag.id, values={"name": name},
                        component_id=None)  # fmt: skip
             ident = tag.id
@@ -311,8 +321,8 @@ def _write_tags(
     session.execute(delete(ComponentTag).where(ComponentTag.component_id == component_id))
     if final:
         session.execute(insert(ComponentTag), [{"component_id": component_id, "tag_id": t} for t in final])
-    record_list(audit, entity="component_tag", entity_id=component_id, field="tags", old=sorted(old),
-                new=sorted(names), component_id=component_id)  # fmt: skip
+    record_list(audit, entity="component_tag", entity_id=component_id, field="tags", old=sorted(old, key=str.lower),
+                new=sorted(names, key=str.lower), component_id=component_id)  # fmt: skip
 
 
 def _with_consistent_category(

@@ -20,6 +20,8 @@ from ._util import (
     clean_choice,
     clean_text,
     component_id_by_ref,
+    finish,
+    flush_rows,
     load_version_for_write,
     names_by_ids,
     record_row,
@@ -79,9 +81,11 @@ def add_dependency(
     )
     if exists is not None:
         raise DuplicateEntry("component", component, f"is already a {edge.type} dependency of this version")
-    audit = begin_change(session, actor, change_set=change_set, summary=f"add dependency to version {version.id}")
+    audit = begin_change(
+        session, actor, change_set=change_set, summary=f"add dependency to version {version.id}"
+    )
     dep = _insert(session, audit, version, edge)
-    audit.flush()
+    finish(audit)
     return dep
 
 
@@ -92,10 +96,14 @@ def remove_dependency(
     dep = session.get(Dependency, dependency_id)
     if dep is None:
         raise NotFound("dependency_id", dependency_id)
-    version = load_version_for_write(session, actor, dep.version_id, "change the dependencies of this version")
-    audit = begin_change(session, actor, change_set=change_set, summary=f"remove dependency of version {version.id}")
+    version = load_version_for_write(
+        session, actor, dep.version_id, "change the dependencies of this version"
+    )
+    audit = begin_change(
+        session, actor, change_set=change_set, summary=f"remove dependency of version {version.id}"
+    )
     _delete(session, audit, version, dep)
-    audit.flush()
+    finish(audit)
 
 
 def set_dependencies(
@@ -125,19 +133,23 @@ def set_dependencies(
     }
     removed = [d for key, d in current.items() if key not in wanted]
     added = [e for key, e in wanted.items() if key not in current]
-    renoted = [(current[key], e) for key, e in wanted.items() if key in current and current[key].notes != e.notes]
+    renoted = [
+        (current[key], e) for key, e in wanted.items() if key in current and current[key].notes != e.notes
+    ]
     if removed or added or renoted:
-        audit = begin_change(session, actor, change_set=change_set, summary=f"set dependencies of version {version.id}")
+        audit = begin_change(
+            session, actor, change_set=change_set, summary=f"set dependencies of version {version.id}"
+        )
         for dep in removed:
             _delete(session, audit, version, dep)
-        session.flush()
+        flush_rows(session)
         for edge in added:
             _insert(session, audit, version, edge)
         for dep, edge in renoted:
             audit.event(entity="dependency", entity_id=dep.id, action="update", field="notes", old=dep.notes,
                         new=edge.notes, component_id=version.component_id)  # fmt: skip
             dep.notes = edge.notes
-        audit.flush()
+        finish(audit)
     return list(
         session.scalars(select(Dependency).where(Dependency.version_id == version.id).order_by(Dependency.id))
     )
@@ -146,7 +158,7 @@ def set_dependencies(
 def _insert(session: Session, audit: Audit, version: ComponentVersion, edge: _Edge) -> Dependency:
     dep = Dependency(version_id=version.id, component_id=edge.component_id, type=edge.type, notes=edge.notes)
     session.add(dep)
-    session.flush()
+    flush_rows(session)
     name = names_by_ids(session, Component, [edge.component_id])[edge.component_id]
     record_row(
         audit,

@@ -49,6 +49,8 @@ from ._util import (
     clean_name,
     clean_text,
     clean_url,
+    finish,
+    flush_rows,
     ids_by_names,
     load_version_for_write,
     names_by_ids,
@@ -153,7 +155,7 @@ def set_owners(
             )
         record_list(audit, entity="version_owner", entity_id=version.id, field=role, old=old, new=new_names,
                     component_id=cid)  # fmt: skip
-    audit.flush()
+    finish(audit)
     return new_names
 
 
@@ -204,7 +206,7 @@ def set_stack(
         session.execute(insert(spec.link), [{"version_id": version.id, spec.column: i} for i in ids])
     record_list(audit, entity=table_name(spec.link), entity_id=version.id, field=kind, old=old, new=new,
                 component_id=version.component_id)  # fmt: skip
-    audit.flush()
+    finish(audit)
     return new
 
 
@@ -265,7 +267,7 @@ def set_links(
         )
     record_list(audit, entity="version_link", entity_id=version.id, field=kind, old=old, new=new,
                 component_id=version.component_id)  # fmt: skip
-    audit.flush()
+    finish(audit)
     return new
 
 
@@ -305,7 +307,7 @@ def add_document_link(
     )
     link = DocumentLink(version_id=version.id, document_type_id=type_id, title=clean_title, url=clean)
     session.add(link)
-    session.flush()
+    flush_rows(session)
     type_label = names_by_ids(session, DocumentType, [type_id])[type_id]
     record_row(
         audit,
@@ -315,7 +317,7 @@ def add_document_link(
         values={"version_id": version.id, "document_type": type_label, "title": clean_title, "url": clean},
         component_id=version.component_id,
     )
-    audit.flush()
+    finish(audit)
     return link
 
 
@@ -340,7 +342,7 @@ def remove_document_link(
         component_id=version.component_id,
     )
     session.delete(link)
-    audit.flush()
+    finish(audit)
 
 
 # --- QA ---------------------------------------------------------------------------------------------
@@ -389,7 +391,7 @@ def set_qa_level(
     if old_notes != clean_notes:
         audit.event(entity="qa_level", entity_id=version.id, action="update", field=f"{kind}.notes", old=old_notes,
                     new=clean_notes, component_id=cid)  # fmt: skip
-    audit.flush()
+    finish(audit)
     return row
 
 

@@ -1,0 +1,404 @@
+"""Owner claims and signee verdicts (batch, set-based), set exclusions, and the admin services for
+requirement sets — permission matrix, the claim-resets-verdict rule, audit, stale batches, bad input."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from panopticum_data import services as svc
+from panopticum_data.db import session_scope
+from panopticum_data.errors import DuplicateName, InvalidValue, NotFound, PermissionDenied, StaleWrite
+from panopticum_data.models import RequirementSetItem, RequirementStatus, SetExclusion
+from panopticum_data.services import BatchPermissionDenied, BatchStaleWrite, ClaimChange, VerdictChange
+from tests import factories as f
+from tests.factories import World, assert_refused
+
+
+@pytest.fixture
+def world(engine: sa.Engine) -> World:
+    return f.world_for(engine)
+
+
+def _status(engine: sa.Engine, vid: int, rid: int) -> RequirementStatus | None:
+    with Session(engine) as s:
+        row = s.scalar(
+            sa.select(RequirementStatus).where(
+                RequirementStatus.version_id == vid, RequirementStatus.requirement_id == rid
+            )
+        )
+        if row is not None:
+            s.expunge(row)
+        return row
+
+
+def _claim(engine: sa.Engine, world: World, role: str, *changes: ClaimChange) -> list[RequirementStatus]:
+    with session_scope(engine) as s:
+        return svc.set_owner_claims(s, actor=world[role], changes=list(changes))
+
+
+def _verdict(engine: sa.Engine, world: World, role: str, *changes: VerdictChange) -> list[RequirementStatus]:
+    with session_scope(engine) as s:
+        return svc.set_signee_verdicts(s, actor=world[role], changes=list(changes))
+
+
+# --- permission matrix -------------------------------------------------------------------------------------
+
+CLAIM_MATRIX = [
+    ("admin", True),
+    ("editor", True),
+    ("owner", True),
+    ("other_owner", False),
+    ("signer", False),
+    ("other_signer", False),
+    ("viewer", False),
+]
+VERDICT_MATRIX = [  # on "Encrypt data", in the Security set
+    ("admin", True),
+    ("signer", True),  # security-team signs Security
+    ("other_signer", False),  # perf-team signs Performance only
+    ("editor", False),
+    ("owner", False),
+    ("other_owner", False),
+    ("viewer", False),
+]
+
+
+def test_claims_permission_matrix(engine: sa.Engine, world: World) -> None:
+    for role, allowed in CLAIM_MATRIX:
+        change = ClaimChange(world.billing_v1, world.encrypt, "not_ready", f"by {role}")
+        if allowed:
+            _claim(engine, world, role, change)
+            row = _status(engine, world.billing_v1, world.encrypt)
+            assert row is not None and row.owner_notes == f"by {role}"
+            assert row.owner_by_id == world[role].person_id
+        else:
+            err = assert_refused(
+                engine, lambda s, r=role, c=change: svc.set_owner_claims(s, actor=world[r], changes=[c]),
+                PermissionDenied,
+            )  # fmt: skip
+            assert isinstance(err, BatchPermissionDenied)
+            assert err.conflicts == [(world.billing_v1, world.encrypt)]
+            assert role in str(err) and f"version {world.billing_v1} requirement {world.encrypt}" in str(err)
+
+
+def test_verdicts_permission_matrix(engine: sa.Engine, world: World) -> None:
+    for role, allowed in VERDICT_MATRIX:
+        change = VerdictChange(world.billing_v1, world.encrypt, "not_ready", f"by {role}")
+        if allowed:
+            _verdict(engine, world, role, change)
+            row = _status(engine, world.billing_v1, world.encrypt)
+            assert row is not None and row.signee_notes == f"by {role}"
+            assert row.signee_by_id == world[role].person_id
+        else:
+            err = assert_refused(
+                engine, lambda s, r=role, c=change: svc.set_signee_verdicts(s, actor=world[r], changes=[c]),
+                PermissionDenied,
+            )  # fmt: skip
+            assert isinstance(err, BatchPermissionDenied)
+            assert err.conflicts == [(world.billing_v1, world.encrypt)]
+
+
+def test_verdicts_for_a_named_set(engine: sa.Engine, world: World) -> None:
+    # a requirement in two sets: signers of either may sign; with set_id, only for that set
+    with session_scope(engine) as s:
+        svc.set_requirement_sets(
+            s, actor=svc.SYSTEM, requirement_id=world.encrypt, sets=["Security", "Performance"]
+        )
+    _verdict(engine, world, "other_signer", VerdictChange(world.billing_v1, world.encrypt, "ready"))
+    _verdict(engine, world, "other_signer", VerdictChange(world.billing_v1, world.encrypt, "not_ready",
+                                                          set_id=world.performance_set))  # fmt: skip
+    assert_refused(
+        engine,
+        lambda s: svc.set_signee_verdicts(
+            s,
+            actor=world["other_signer"],
+            changes=[VerdictChange(world.billing_v1, world.encrypt, "ready", set_id=world.security_set)],
+        ),  # fmt: skip
+        PermissionDenied,
+    )
+    for role in ("admin", "signer"):  # a requirement outside the named set is refused, even for admins
+        assert_refused(
+            engine,
+            lambda s, r=role: svc.set_signee_verdicts(
+                s,
+                actor=world[r],
+                changes=[
+                    VerdictChange(world.billing_v1, world.load_test, "ready", set_id=world.security_set)
+                ],
+            ),  # fmt: skip
+            InvalidValue,
+            field="requirement_id",
+            value=world.load_test,
+        )
+
+
+# --- the claim-resets-verdict rule and audit -----------------------------------------------------------------
+
+
+def test_a_changed_claim_resets_the_verdict_and_records_the_reset(engine: sa.Engine, world: World) -> None:
+    vid, rid = world.billing_v1, world.encrypt
+    (created,) = _claim(engine, world, "owner", ClaimChange(vid, rid, "ready", "done"))
+    evs = f.last_change_set_events(engine)
+    assert {(e.entity, e.entity_id, e.action) for e in evs} == {("requirement_status", created.id, "create")}
+    assert f.field_changes(evs) == {
+        "version_id": (None, str(vid)),
+        "requirement_id": (None, str(rid)),
+        "owner_status": (None, "ready"),
+        "owner_notes": (None, "done"),
+    }
+    _verdict(engine, world, "signer", VerdictChange(vid, rid, "ready", "approved", "https://evidence/1"))
+    row = _status(engine, vid, rid)
+    assert row is not None and (row.signee_status, row.evidence_url) == ("ready", "https://evidence/1")
+
+    _claim(engine, world, "owner", ClaimChange(vid, rid, "ready", "notes only"))  # same status: verdict stays
+    row = _status(engine, vid, rid)
+    assert row is not None and row.signee_status == "ready"
+
+    _claim(engine, world, "owner", ClaimChange(vid, rid, "n/a", "not applicable after all"))
+    row = _status(engine, vid, rid)
+    assert row is not None and (row.owner_status, row.signee_status, row.signee_by_id) == (
+        "n/a",
+        "unknown",
+        None,
+    )
+    evs = f.last_change_set_events(engine)
+    assert f.field_changes(evs) == {
+        "owner_status": ("ready", "n/a"),
+        "owner_notes": ("notes only", "not applicable after all"),
+        "signee_status": ("ready", "unknown"),  # the reset, recorded
+    }
+    assert {e.actor_name for e in evs} == {"owner"} and len({e.change_set_id for e in evs}) == 1
+
+    _verdict(
+        engine, world, "signer", VerdictChange(vid, rid, "ready", "n/a approved")
+    )  # approving an owner's n/a
+    row = _status(engine, vid, rid)
+    assert row is not None and (row.owner_status, row.signee_status) == ("n/a", "ready")
+
+
+def test_a_batch_is_one_change_set_and_creates_missing_rows(engine: sa.Engine, world: World) -> None:
+    changes = [
+        ClaimChange(world.billing_v1, world.encrypt, "ready"),
+        ClaimChange(world.billing_v1, world.audit_logins, "not_ready", "soon"),
+        ClaimChange(world.ledger_v1, world.load_test, "n/a"),
+    ]
+    rows = _claim(engine, world, "editor", *changes)
+    assert [(r.version_id, r.requirement_id, r.owner_status) for r in rows] == [
+        (c.version_id, c.requirement_id, c.status) for c in changes
+    ]
+    evs = f.last_change_set_events(engine)
+    assert len({e.change_set_id for e in evs}) == 1
+    assert {e.component_id for e in evs} == {world.billing, world.ledger}
+    assert sum(1 for e in evs if e.field is None) == 3  # one "create" per new row
+    before = f.snapshot(engine)
+    _claim(engine, world, "editor", *changes)  # a repeat changes nothing, not even an empty change set
+    assert f.snapshot(engine) == before
+
+
+# --- stale writes ---------------------------------------------------------------------------------------------
+
+
+def test_a_stale_batch_lists_every_conflict_and_writes_nothing(engine: sa.Engine, world: World) -> None:
+    v, enc, logins, load = world.billing_v1, world.encrypt, world.audit_logins, world.load_test
+    rows = _claim(engine, world, "owner", ClaimChange(v, enc, "ready"), ClaimChange(v, logins, "ready"))
+    seen = {r.requirement_id: r.row_version for r in rows}
+    _verdict(engine, world, "signer", VerdictChange(v, enc, "ready"), VerdictChange(v, logins, "not_ready"))
+    batch = [
+        ClaimChange(v, enc, "not_ready", expected_row_version=seen[enc]),
+        ClaimChange(v, logins, "not_ready", expected_row_version=seen[logins]),
+        ClaimChange(v, load, "ready", expected_row_version=0),  # "I saw no row": fine
+    ]
+    err = assert_refused(engine, lambda s: svc.set_owner_claims(s, actor=world["owner"], changes=batch), StaleWrite,
+                         field="row_version")  # fmt: skip
+    assert isinstance(err, BatchStaleWrite)
+    assert err.conflicts == [(v, enc), (v, logins)]
+    assert f"version {v} requirement {enc}" in str(err) and f"version {v} requirement {logins}" in str(err)
+    # verdicts check the same way; a row the caller did not see (expected 0) is a conflict too
+    err = assert_refused(
+        engine,
+        lambda s: svc.set_signee_verdicts(
+            s, actor=world["signer"], changes=[VerdictChange(v, enc, "not_ready", expected_row_version=0)]
+        ),  # fmt: skip
+        StaleWrite,
+    )
+    assert isinstance(err, BatchStaleWrite) and err.conflicts == [(v, enc)]
+    # reloaded, the same change goes through
+    current = {rid: getattr(_status(engine, v, rid), "row_version", None) for rid in (enc, logins)}
+    _claim(engine, world, "owner", *[ClaimChange(v, rid, "not_ready", expected_row_version=current[rid])
+                                     for rid in (enc, logins)])  # fmt: skip
+    assert {getattr(_status(engine, v, rid), "owner_status", None) for rid in (enc, logins)} == {"not_ready"}
+
+
+# --- bad input --------------------------------------------------------------------------------------------------
+
+
+def test_claims_and_verdicts_refuse_bad_input(engine: sa.Engine, world: World) -> None:
+    v, rid = world.billing_v1, world.encrypt
+    claim_cases: list[tuple[list[ClaimChange], type[Exception], str, Any]] = [
+        ([ClaimChange(v, rid, "done")], InvalidValue, "owner_status", "done"),
+        ([ClaimChange(v, rid, "ready"), ClaimChange(v, rid, "n/a")], InvalidValue, "requirement_id", rid),
+        ([ClaimChange(999, rid, "ready")], NotFound, "version_id", 999),
+        ([ClaimChange(v, 888, "ready")], NotFound, "requirement_id", 888),
+        ([ClaimChange(v, rid, "ready", notes=42)], InvalidValue, "owner_notes", 42),  # type: ignore[arg-type]
+    ]
+    for changes, error, field, value in claim_cases:
+        assert_refused(engine, lambda s, c=changes: svc.set_owner_claims(s, actor=world["owner"], changes=c),
+                       error, field=field, value=value)  # fmt: skip
+    verdict_cases: list[tuple[list[VerdictChange], type[Exception], str, Any]] = [
+        ([VerdictChange(v, rid, "n/a")], InvalidValue, "signee_status", "n/a"),
+        ([VerdictChange(v, rid, "approved")], InvalidValue, "signee_status", "approved"),
+        (
+            [VerdictChange(v, rid, "ready", evidence_url="javascript:x")],
+            InvalidValue,
+            "evidence_url",
+            "javascript:x",
+        ),
+        ([VerdictChange(v, rid, "ready", set_id=77)], NotFound, "set_id", 77),
+        ([VerdictChange(v, 888, "ready")], NotFound, "requirement_id", 888),
+        ([VerdictChange(999, rid, "ready")], NotFound, "version_id", 999),
+    ]
+    for verdicts, error, field, value in verdict_cases:
+        err = assert_refused(
+            engine, lambda s, c=verdicts: svc.set_signee_verdicts(s, actor=world["signer"], changes=c),
+            error, field=field, value=value,
+        )  # fmt: skip
+        if value == "n/a":
+            assert "approve an owner's n/a with ready" in str(err)
+
+
+def test_a_mixed_batch_is_all_or_nothing(engine: sa.Engine, world: World) -> None:
+    # the owner may claim on billing but not on ledger: nothing of the batch is written
+    err = assert_refused(
+        engine,
+        lambda s: svc.set_owner_claims(
+            s,
+            actor=world["owner"],
+            changes=[
+                ClaimChange(world.billing_v1, world.encrypt, "ready"),
+                ClaimChange(world.ledger_v1, world.encrypt, "ready"),
+                ClaimChange(world.ledger_v1, world.load_test, "ready"),
+            ],
+        ),  # fmt: skip
+        PermissionDenied,
+    )
+    assert isinstance(err, BatchPermissionDenied)
+    assert err.conflicts == [(world.ledger_v1, world.encrypt), (world.ledger_v1, world.load_test)]
+
+
+# --- speed ---------------------------------------------------------------------------------------------------------
+
+
+def test_one_hundred_claims_with_audit_are_fast(engine: sa.Engine, world: World) -> None:
+    with session_scope(engine) as s:
+        titles = [f"R{i:03}" for i in range(100)]
+        for title in titles:
+            svc.create_requirement(s, actor=svc.SYSTEM, title=title, sets=["Security"])
+        rids = [r for (r,) in s.execute(sa.select(RequirementSetItem.requirement_id))][:100]
+    timings = []
+    for round_, status in enumerate(["ready", "not_ready", "ready"]):
+        changes = [ClaimChange(world.billing_v1, rid, status, f"round {round_}") for rid in rids]
+        with session_scope(engine) as s:
+            start = time.perf_counter()
+            svc.set_owner_claims(s, actor=world["owner"], changes=changes)
+            timings.append(time.perf_counter() - start)
+    assert len(f.last_change_set_events(engine)) == 200  # status and notes of 100 rows
+    if engine.dialect.name == "sqlite":
+        assert min(timings) <= 0.1, timings
+
+
+# --- exclusions --------------------------------------------------------------------------------------------------
+
+
+def test_exclude_and_include_a_set(engine: sa.Engine, world: World) -> None:
+    v = world.billing_v1
+    with session_scope(engine) as s:
+        svc.exclude_set(
+            s, actor=world["owner"], version_id=v, requirement_set="performance", reason="batch job"
+        )
+    with Session(engine) as s:
+        row = s.get(SetExclusion, (v, world.performance_set))
+        assert (
+            row is not None and row.reason == "batch job" and row.excluded_by_id == world["owner"].person_id
+        )
+    assert f.field_changes(f.last_change_set_events(engine)) == {
+        "requirement_set": (None, "Performance"),
+        "reason": (None, "batch job"),
+    }
+    for role in ("other_owner", "signer", "viewer"):
+        assert_refused(
+            engine,
+            lambda s, r=role: svc.include_set(
+                s, actor=world[r], version_id=v, requirement_set=world.performance_set
+            ),
+            PermissionDenied,
+        )
+    assert_refused(engine, lambda s: svc.exclude_set(s, actor=world["owner"], version_id=v, requirement_set="Legal"),
+                   NotFound, field="requirement_set", value="Legal")  # fmt: skip
+    with session_scope(engine) as s:
+        assert svc.include_set(s, actor=world["editor"], version_id=v, requirement_set=world.performance_set)
+        assert not svc.include_set(
+            s, actor=world["editor"], version_id=v, requirement_set=world.performance_set
+        )
+    with Session(engine) as s:
+        assert s.get(SetExclusion, (v, world.performance_set)) is None
+
+
+# --- requirement sets and requirements (admins) ----------------------------------------------------------------
+
+
+def test_admin_services_for_sets_and_requirements(engine: sa.Engine, world: World) -> None:
+    with session_scope(engine) as s:
+        legal = svc.create_requirement_set(s, actor=world["admin"], name="Legal", doc_link="https://wiki/legal",
+                                           validity_days=365, signer_groups=["perf-team"])  # fmt: skip
+        legal_id, seen = legal.id, legal.row_version
+        svc.create_requirement(s, actor=world["admin"], title="Licences", sets=["Legal", "Security"])
+    with Session(engine) as s:
+        positions = dict(
+            s.execute(
+                sa.select(RequirementSetItem.set_id, RequirementSetItem.position).where(
+                    RequirementSetItem.requirement_id
+                    == sa.select(sa.func.max(RequirementSetItem.requirement_id)).scalar_subquery()
+                )
+            ).all()
+        )
+    assert positions == {legal_id: 1, world.security_set: 3}  # appended after Encrypt data and Audit logins
+    with session_scope(engine) as s:
+        svc.update_requirement_set(s, actor=world["admin"], set_id=legal_id, expected_row_version=seen,
+                                   changes={"ui_slot": 2, "description": "Laws"})  # fmt: skip
+        assert svc.set_signer_groups(s, actor=world["admin"], set_id=legal_id, groups=["security-team"]) == [
+            "security-team"
+        ]
+    (ev,) = f.last_change_set_events(engine)
+    assert (ev.entity, ev.field, ev.old_value, ev.new_value) == (
+        "signer_group", "groups", '["perf-team"]', '["security-team"]'
+    )  # fmt: skip
+    cases: list[tuple[Any, type[Exception], str | None, Any]] = [
+        (lambda s: svc.create_requirement_set(s, actor=world["editor"], name="X"), PermissionDenied, None, None),
+        (lambda s: svc.create_requirement_set(s, actor=world["admin"], name="security"), DuplicateName, "name",
+         "security"),
+        (lambda s: svc.create_requirement_set(s, actor=world["admin"], name="X", signer_groups=["nobody"]), NotFound,
+         "group", "nobody"),
+        (lambda s: svc.create_requirement_set(s, actor=world["admin"], name="X", validity_days=0), InvalidValue,
+         "validity_days", "0"),
+        (lambda s: svc.update_requirement_set(s, actor=world["admin"], set_id=legal_id, expected_row_version=seen,
+                                              changes={"name": "Law"}), StaleWrite, "row_version", seen),
+        (lambda s: svc.update_requirement_set(s, actor=world["admin"], set_id=404, expected_row_version=None,
+                                              changes={}), NotFound, "set_id", 404),
+        (lambda s: svc.create_requirement(s, actor=world["admin"], title="encrypt DATA"), DuplicateName, "title",
+         "encrypt DATA"),
+        (lambda s: svc.create_requirement(s, actor=world["admin"], title="Y", sets=["Nope"]), NotFound,
+         "requirement_set", "Nope"),
+        (lambda s: svc.create_requirement(s, actor=world["signer"], title="Y"), PermissionDenied, None, None),
+        (lambda s: svc.set_signer_groups(s, actor=world["editor"], set_id=legal_id, groups=[]), PermissionDenied,
+         None, None),
+        (lambda s: svc.update_requirement(s, actor=world["admin"], requirement_id=world.encrypt,
+                                          expected_row_version=None, changes={"title": "Audit logins"}),
+         DuplicateName, "title", "Audit logins"),
+    ]  # fmt: skip
+    for call, error, field, value in cases:
+        assert_refused(engine, call, error, field=field, value=value)
