@@ -20,7 +20,7 @@ from .component import (
     VersionRuntime,
 )
 from .deployment import DataCenterDeployment, Deployment, DeploymentPort
-from .people import ApiToken, GroupMember, Person, PersonGroup
+from .people import ApiToken, GroupMember, LoginThrottle, Person, PersonGroup
 from .radar import RadarEntry, RadarQuadrant, RadarRing
 from .reference import (
     REFERENCE_MODELS,
@@ -84,6 +84,7 @@ __all__ = [
     "Language",
     "LocationClass",
     "Logger",
+    "LoginThrottle",
     "Organisation",
     "Orm",
     "Person",

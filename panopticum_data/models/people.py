@@ -82,3 +82,12 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginThrottle(Base):
+    """Failed logins per username (existing or not), to slow down guessing after five failures."""
+
+    __tablename__ = "login_throttle"
+    username: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
