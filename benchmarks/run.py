@@ -17,16 +17,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from panopticum_data.demo.scale import generate_scale
-from panopticum_data.services.requirements import ClaimChange, set_owner_claims
 from sqlalchemy import Engine, func, select
 
 from panopticum_data import models as m
 from panopticum_data import queries
 from panopticum_data.db import make_engine, session_scope
+from panopticum_data.demo.scale import generate_scale
 from panopticum_data.queries.detail import component_detail
 from panopticum_data.queries.requirements import requirement_matrix
 from panopticum_data.services import SYSTEM
+from panopticum_data.services.requirements import ClaimChange, set_owner_claims
 from tests.dbutil import migrate
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -8,8 +8,8 @@ a try inside that wait is refused without checking the password. A success reset
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -60,7 +60,8 @@ def authenticate(
     key = (username or "").strip().lower()[:128]
     throttle = session.get(LoginThrottle, key)
     if throttle is not None and throttle.last_failed_at is not None:
-        wait_until = _aware(throttle.last_failed_at) + timedelta(seconds=_delay(throttle.failures))  # type: ignore[operator]
+        last = _aware(throttle.last_failed_at) or now
+        wait_until = last + timedelta(seconds=_delay(throttle.failures))
         if now < wait_until:
             remaining = (wait_until - now).total_seconds()
             return LoginResult(

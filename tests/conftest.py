@@ -27,6 +27,7 @@ def _pg_url(worker_id: str) -> Iterator[str]:
     url = dbutil.pg_worker_url(admin, worker_id)
     dbutil.migrate(url)
     yield url
+    dbutil.drop_database(admin, url)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -59,7 +59,7 @@ def pg_admin_url() -> str | None:
 def pg_worker_url(admin_url: str, worker: str) -> str:
     """Create (once) a database of our own next to the one named by the variable."""
     url = make_url(admin_url)
-    name = f"panopticum_test_{worker}"
+    name = f"panopticum_test_{worker}_{os.getpid()}"  # concurrent runs never share (or drop) a database
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
     try:
         with admin.connect() as conn:
@@ -68,6 +68,16 @@ def pg_worker_url(admin_url: str, worker: str) -> str:
     finally:
         admin.dispose()
     return url.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(admin_url: str, url: str) -> None:
+    name = make_url(url).database
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.dispose()
 
 
 def truncate_all(engine: sa.Engine) -> None:

@@ -5,6 +5,7 @@ components and are deterministic (fixed seed, fixed base date ``BASE_DATE``)."""
 from ._common import BASE_DATE, Progress, RegistryNotEmpty, component_count, registry_counts
 from .catalog import DEMO_LOGINS
 from .loader import LoadResult, load_demo
+from .scale import ScaleResult, generate_scale
 
 __all__ = [
     "BASE_DATE",
@@ -12,7 +13,9 @@ __all__ = [
     "LoadResult",
     "Progress",
     "RegistryNotEmpty",
+    "ScaleResult",
     "component_count",
+    "generate_scale",
     "load_demo",
     "registry_counts",
 ]

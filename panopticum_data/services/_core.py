@@ -332,3 +332,13 @@ def open_change_set(session: Session, actor: Actor, *, source: str = "ui", summa
     session.add(cs)
     session.flush()
     return cs
+
+
+def flush_audit(audit: Audit) -> None:
+    """Like ``Audit.flush``, but always ONE executemany: None values are rendered as NULL, so events
+    with and without a field/old/new value share a statement (the ORM's bulk insert otherwise
+    omits None columns and splits the batch at every change of the set of keys)."""
+    audit.session.flush()
+    if audit._pending:
+        audit.session.execute(insert(AuditEvent).execution_options(render_nulls=True), audit._pending)
+        audit._pending = []

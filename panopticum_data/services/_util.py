@@ -21,7 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..errors import DuplicateName, InvalidValue, NotFound, PermissionDenied, StaleWrite
 from ..models import Base, Component, ComponentVersion, Person, VersionOwner
 from ..models.base import NAME_LENGTH
-from ._core import Actor, Audit, check_row_version, owns_component
+from ._core import Actor, Audit, check_row_version, flush_audit, owns_component
 
 M = TypeVar("M", bound=Base)
 URL_LENGTH = 2048
@@ -481,7 +481,7 @@ def flush_rows(session: Session) -> None:
 def finish(audit: Audit) -> None:
     """Write the pending changes and the audit events (``audit.flush``), stale rows as StaleWrite."""
     flush_rows(audit.session)
-    audit.flush()
+    flush_audit(audit)
 
 
 def check_version(entity: str, obj: Any, expected: Any) -> None:

@@ -75,8 +75,17 @@ _CLEANERS: Mapping[str, Any] = {
     "life_status": lambda v: clean_choice(v, LIFE_STATUSES, "life_status"),
     "highly_loaded": lambda v: clean_bool(v, "highly_loaded"),
 }
-COMPONENT_FIELDS = ("name", "description", "life_status", "type", "category", "subcategory", "vendor",
-                    "privacy_class", "highly_loaded")  # fmt: skip
+COMPONENT_FIELDS = (
+    "name",
+    "description",
+    "life_status",
+    "type",
+    "category",
+    "subcategory",
+    "vendor",
+    "privacy_class",
+    "highly_loaded",
+)
 
 
 def register_component(
@@ -145,12 +154,22 @@ def register_component(
     session.add(first)
     flush_rows(session)
     record_row(
-        audit, action="create", entity="component_version", entity_id=first.id, values={"version": version_name},
+        audit,
+        action="create",
+        entity="component_version",
+        entity_id=first.id,
+        values={"version": version_name},
         component_id=cid,
-    )  # fmt: skip
+    )
     component.current_version_id = first.id
-    audit.event(entity="component", entity_id=cid, action="update", field="current_version", new=version_name,
-                component_id=cid)  # fmt: skip
+    audit.event(
+        entity="component",
+        entity_id=cid,
+        action="update",
+        field="current_version",
+        new=version_name,
+        component_id=cid,
+    )
     _write_tags(session, audit, actor, cid, [], tag_names, tag_ids)
     finish(audit)
     return component
@@ -223,8 +242,14 @@ def delete_component(
     for vid, ver in session.execute(
         select(ComponentVersion.id, ComponentVersion.version).where(ComponentVersion.component_id == cid)
     ):
-        record_row(audit, action="delete", entity="component_version", entity_id=vid, values={"version": ver},
-                   component_id=cid)  # fmt: skip
+        record_row(
+            audit,
+            action="delete",
+            entity="component_version",
+            entity_id=vid,
+            values={"version": ver},
+            component_id=cid,
+        )
     # break the component <-> current version cycle first (PostgreSQL refuses to SET NULL a row
     # that the same statement deletes), then let the database cascade to versions and their parts
     component.current_version_id = None
@@ -314,15 +339,28 @@ def _write_tags(
             tag = Tag(name=name)
             session.add(tag)
             flush_rows(session)
-            record_row(audit, action="create", entity="tag", entity_id=tag.id, values={"name": name},
-                       component_id=None)  # fmt: skip
+            record_row(
+                audit,
+                action="create",
+                entity="tag",
+                entity_id=tag.id,
+                values={"name": name},
+                component_id=None,
+            )
             ident = tag.id
         final.append(ident)
     session.execute(delete(ComponentTag).where(ComponentTag.component_id == component_id))
     if final:
         session.execute(insert(ComponentTag), [{"component_id": component_id, "tag_id": t} for t in final])
-    record_list(audit, entity="component_tag", entity_id=component_id, field="tags", old=sorted(old, key=str.lower),
-                new=sorted(names, key=str.lower), component_id=component_id)  # fmt: skip
+    record_list(
+        audit,
+        entity="component_tag",
+        entity_id=component_id,
+        field="tags",
+        old=sorted(old, key=str.lower),
+        new=sorted(names, key=str.lower),
+        component_id=component_id,
+    )
 
 
 def _with_consistent_category(

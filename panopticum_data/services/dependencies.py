@@ -146,8 +146,15 @@ def set_dependencies(
         for edge in added:
             _insert(session, audit, version, edge)
         for dep, edge in renoted:
-            audit.event(entity="dependency", entity_id=dep.id, action="update", field="notes", old=dep.notes,
-                        new=edge.notes, component_id=version.component_id)  # fmt: skip
+            audit.event(
+                entity="dependency",
+                entity_id=dep.id,
+                action="update",
+                field="notes",
+                old=dep.notes,
+                new=edge.notes,
+                component_id=version.component_id,
+            )
             dep.notes = edge.notes
         finish(audit)
     return list(

@@ -197,8 +197,14 @@ def remove_deployment(
     audit = begin_change(session, actor, change_set=change_set, summary=f"remove deployment {dep.id}")
     values = describe_rows(session, table_of(Deployment), [row_of(dep)], skip=_BOOKKEEPING)[0]
     values.update(deployment_lists(session, dep.version_id).get(dep.id, {}))
-    record_row(audit, action="delete", entity="deployment", entity_id=dep.id, values=values,
-               component_id=version.component_id)  # fmt: skip
+    record_row(
+        audit,
+        action="delete",
+        entity="deployment",
+        entity_id=dep.id,
+        values=values,
+        component_id=version.component_id,
+    )
     session.delete(dep)
     finish(audit)
 
@@ -301,8 +307,15 @@ def _write_lists(
             )
         new = _port_labels(session, port_ids)
         if new != old["ports"]:
-            record_list(audit, entity="deployment_port", entity_id=deployment_id, field="ports", old=old["ports"],
-                        new=new, component_id=component_id)  # fmt: skip
+            record_list(
+                audit,
+                entity="deployment_port",
+                entity_id=deployment_id,
+                field="ports",
+                old=old["ports"],
+                new=new,
+                component_id=component_id,
+            )
     if dc_ids is not None:
         session.execute(
             delete(DataCenterDeployment).where(DataCenterDeployment.deployment_id == deployment_id)
@@ -314,5 +327,12 @@ def _write_lists(
             )
         new = _dc_labels(session, dc_ids)
         if new != old["data_centers"]:
-            record_list(audit, entity="data_center_deployment", entity_id=deployment_id, field="data_centers",
-                        old=old["data_centers"], new=new, component_id=component_id)  # fmt: skip
+            record_list(
+                audit,
+                entity="data_center_deployment",
+                entity_id=deployment_id,
+                field="data_centers",
+                old=old["data_centers"],
+                new=new,
+                component_id=component_id,
+            )

@@ -194,8 +194,12 @@ def update_person(
         own = actor.person_id == person.id
         forbidden = [k for k in changes if not (own and k in SELF_FIELDS)]
         if forbidden:
-            raise PermissionDenied(actor.username, f"change {forbidden[0]} of {person.username!r}",
-                                   field=forbidden[0], value=changes[forbidden[0]])  # fmt: skip
+            raise PermissionDenied(
+                actor.username,
+                f"change {forbidden[0]} of {person.username!r}",
+                field=forbidden[0],
+                value=changes[forbidden[0]],
+            )
     check_version("person", person, expected_row_version)
     check_keys(changes, PERSON_FIELDS, "person")
     diffs = diff_fields(session, person, changes, refs=PERSON_REFS, cleaners=_CLEANERS)
@@ -277,13 +281,26 @@ def create_group(
     group = PersonGroup(name=clean, description=clean_description, directory_dn=clean_dn)
     session.add(group)
     flush_rows(session)
-    record_row(audit, action="create", entity="person_group", entity_id=group.id,
-               values={"name": clean, "description": clean_description, "directory_dn": clean_dn}, component_id=None)  # fmt: skip
+    record_row(
+        audit,
+        action="create",
+        entity="person_group",
+        entity_id=group.id,
+        values={"name": clean, "description": clean_description, "directory_dn": clean_dn},
+        component_id=None,
+    )
     if ids:
         session.execute(insert(GroupMember), [{"group_id": group.id, "person_id": p} for p in ids])
         new = sorted(names_by_ids(session, Person, ids, column="username").values(), key=str.lower)
-        record_list(audit, entity="group_member", entity_id=group.id, field="members", old=[], new=new,
-                    component_id=None)  # fmt: skip
+        record_list(
+            audit,
+            entity="group_member",
+            entity_id=group.id,
+            field="members",
+            old=[],
+            new=new,
+            component_id=None,
+        )
     finish(audit)
     return group
 
@@ -355,8 +372,14 @@ def create_api_token(
     token = ApiToken(person_id=row.id, name=clean, token_hash=token_hash, expires_at=expires_at)
     session.add(token)
     flush_rows(session)
-    record_row(audit, action="create", entity="api_token", entity_id=token.id,
-               values={"person": row.username, "name": clean, "expires_at": expires_at}, component_id=None)  # fmt: skip
+    record_row(
+        audit,
+        action="create",
+        entity="api_token",
+        entity_id=token.id,
+        values={"person": row.username, "name": clean, "expires_at": expires_at},
+        component_id=None,
+    )
     finish(audit)
     return token, plain
 
@@ -371,8 +394,14 @@ def revoke_api_token(
             actor.username, "revoke API tokens of other people", field="token_id", value=token_id
         )
     audit = begin_change(session, actor, change_set=change_set, summary="revoke API token")
-    record_row(audit, action="delete", entity="api_token", entity_id=token.id, values={"name": token.name},
-               component_id=None)  # fmt: skip
+    record_row(
+        audit,
+        action="delete",
+        entity="api_token",
+        entity_id=token.id,
+        values={"name": token.name},
+        component_id=None,
+    )
     session.delete(token)
     finish(audit)
 
@@ -411,8 +440,9 @@ def _apply_person(
 ) -> Person:
     by_field = {c.field: c for c in diffs}
     if "username" in by_field:
-        ensure_unique_name(session, Person, by_field["username"].value, "username", column="username",
-                           exclude_id=person.id)  # fmt: skip
+        ensure_unique_name(
+            session, Person, by_field["username"].value, "username", column="username", exclude_id=person.id
+        )
     _ensure_unique_guid(session, by_field.get("directory_guid"), person.id)
     if "manager" in by_field and by_field["manager"].value == person.id:
         raise InvalidValue("manager", by_field["manager"].new, "is the person themselves")
@@ -442,9 +472,10 @@ def _keep_an_admin(session: Session, person: Person, by_field: Mapping[str, Fiel
     if not (person.access_role == "admin" and person.active) or (role == "admin" and active):
         return
     others = session.scalar(
-        select(func.count()).select_from(Person).where(Person.access_role == "admin", Person.active.is_(True),
-                                                       Person.id != person.id)
-    )  # fmt: skip
+        select(func.count())
+        .select_from(Person)
+        .where(Person.access_role == "admin", Person.active.is_(True), Person.id != person.id)
+    )
     if not others:
         field = "access_role" if role != "admin" else "active"
         raise InvalidValue(

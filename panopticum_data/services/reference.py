@@ -210,8 +210,9 @@ def rename_reference(
     change_set: ChangeSet | None = None,
 ) -> Any:
     """Rename a reference row. Admins only. Raises as ``update_reference``."""
-    return update_reference(session, actor=actor, table=table, name=name, changes={"name": new_name},
-                            change_set=change_set)  # fmt: skip
+    return update_reference(
+        session, actor=actor, table=table, name=name, changes={"name": new_name}, change_set=change_set
+    )
 
 
 def reference_usage(session: Session, table: str, name: str) -> dict[str, int]:

@@ -108,13 +108,33 @@ def exclude_set(
             excluded_at=utcnow(),
         )
         session.add(row)
-        record_row(audit, action="create", entity="set_exclusion", entity_id=version.id,
-                   values={"requirement_set": set_name, "reason": clean_reason}, component_id=cid)  # fmt: skip
+        record_row(
+            audit,
+            action="create",
+            entity="set_exclusion",
+            entity_id=version.id,
+            values={"requirement_set": set_name, "reason": clean_reason},
+            component_id=cid,
+        )
     else:
-        audit.event(entity="set_exclusion", entity_id=version.id, action="update", field="requirement_set",
-                    old=set_name, new=set_name, component_id=cid)  # fmt: skip
-        audit.event(entity="set_exclusion", entity_id=version.id, action="update", field="reason", old=row.reason,
-                    new=clean_reason, component_id=cid)  # fmt: skip
+        audit.event(
+            entity="set_exclusion",
+            entity_id=version.id,
+            action="update",
+            field="requirement_set",
+            old=set_name,
+            new=set_name,
+            component_id=cid,
+        )
+        audit.event(
+            entity="set_exclusion",
+            entity_id=version.id,
+            action="update",
+            field="reason",
+            old=row.reason,
+            new=clean_reason,
+            component_id=cid,
+        )
         row.reason = clean_reason
         row.excluded_by_id = actor.person_id
         row.excluded_at = utcnow()
@@ -141,8 +161,14 @@ def include_set(
         return False
     set_name = names_by_ids(session, RequirementSet, [set_id])[set_id]
     audit = begin_change(session, actor, change_set=change_set, summary=f"include set {set_name}")
-    record_row(audit, action="delete", entity="set_exclusion", entity_id=version.id,
-               values={"requirement_set": set_name, "reason": row.reason}, component_id=version.component_id)  # fmt: skip
+    record_row(
+        audit,
+        action="delete",
+        entity="set_exclusion",
+        entity_id=version.id,
+        values={"requirement_set": set_name, "reason": row.reason},
+        component_id=version.component_id,
+    )
     session.delete(row)
     finish(audit)
     return True
@@ -292,13 +318,26 @@ def create_requirement(
     row = Requirement(title=clean_title, description=clean_description)
     session.add(row)
     flush_rows(session)
-    record_row(audit, action="create", entity="requirement", entity_id=row.id,
-               values={"title": clean_title, "description": clean_description}, component_id=None)  # fmt: skip
+    record_row(
+        audit,
+        action="create",
+        entity="requirement",
+        entity_id=row.id,
+        values={"title": clean_title, "description": clean_description},
+        component_id=None,
+    )
     _add_to_sets(session, row.id, set_ids, pos)
     if set_ids:
         new = sorted(names_by_ids(session, RequirementSet, set_ids).values(), key=str.lower)
-        record_list(audit, entity="requirement_set_item", entity_id=row.id, field="sets", old=[], new=new,
-                    component_id=None)  # fmt: skip
+        record_list(
+            audit,
+            entity="requirement_set_item",
+            entity_id=row.id,
+            field="sets",
+            old=[],
+            new=new,
+            component_id=None,
+        )
     finish(audit)
     return row
 
@@ -362,8 +401,15 @@ def set_requirement_sets(
             )
         )
     _add_to_sets(session, row.id, [s for s in wanted if s not in current], None)
-    record_list(audit, entity="requirement_set_item", entity_id=row.id, field="sets", old=old, new=new,
-                component_id=None)  # fmt: skip
+    record_list(
+        audit,
+        entity="requirement_set_item",
+        entity_id=row.id,
+        field="sets",
+        old=old,
+        new=new,
+        component_id=None,
+    )
     finish(audit)
     return new
 

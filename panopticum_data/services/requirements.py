@@ -3,9 +3,11 @@ plus (re-exported from ``requirement_sets``) set exclusions and the admin servic
 
 Both batch services are set-based: whatever the batch size they read the versions, permissions,
 set memberships and existing status rows in a handful of queries, check every row before writing
-any, and write the audit events in one executemany. A batch is all or nothing: the first problem
-class found (unknown reference, permission, invalid value, stale row) is raised for every row that
-has it (``.conflicts`` lists their (version_id, requirement_id)), and nothing is written.
+any, and write the audit events in one executemany. A batch is all or nothing. Rows the actor may
+not change raise one BatchPermissionDenied, rows changed since they were read one BatchStaleWrite;
+each lists every such (version_id, requirement_id) in ``.conflicts``. An unknown id or an invalid
+value raises NotFound / InvalidValue naming the first offending field and value. Nothing is written
+when anything is refused.
 
 Audit: entity ``requirement_status`` (the row's id), fields ``owner_status``, ``owner_notes``,
 ``signee_status``, ``signee_notes``, ``evidence_url``; a new row also records its ``version_id`` and
@@ -19,7 +21,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from ..enums import OWNER_STATUSES, SIGNEE_STATUSES
@@ -41,9 +43,9 @@ from ._util import (
     clean_text,
     clean_url,
     finish,
-    flush_rows,
     int_like,
     owned_components,
+    table_of,
 )
 from .requirement_sets import (
     create_requirement,
@@ -378,16 +380,16 @@ def _write(
     updates: Sequence[tuple[RequirementStatus | None, Any, dict[str, Any]]],
     components: dict[int, int],
 ) -> list[RequirementStatus]:
+    """Apply the checked updates (existing rows through the ORM, new rows in one executemany) and
+    record their events; return the rows in the order of ``changes``."""
     if updates:
         audit = begin_change(session, actor, change_set=change_set, summary=f"{len(updates)} {what}")
-        created: list[tuple[RequirementStatus, dict[str, Any]]] = []
+        created: list[dict[str, Any]] = []
         for row, change, values in updates:
             if row is None:
-                row = RequirementStatus(
-                    version_id=change.version_id, requirement_id=change.requirement_id, **values
+                created.append(
+                    {"version_id": change.version_id, "requirement_id": change.requirement_id, **values}
                 )
-                rows[(change.version_id, change.requirement_id)] = row
-                created.append((row, values))
                 continue
             cid = components[change.version_id]
             for field, new in values.items():
@@ -395,18 +397,25 @@ def _write(
                     _event(audit, row, "update", field, getattr(row, field), new, cid)
                 setattr(row, field, new)
         if created:
-            session.add_all([row for row, _ in created])
-            flush_rows(session)
-            for row, values in created:
+            _insert_rows(session, created, rows)
+            for values in created:
+                row = rows[(values["version_id"], values["requirement_id"])]
                 cid = components[row.version_id]
                 _event(audit, row, "create", None, None, None, cid)
-                for field, value in (("version_id", row.version_id), ("requirement_id", row.requirement_id)):
-                    _event(audit, row, "create", field, None, value, cid)
-                for field in _AUDITED:
+                for field in ("version_id", "requirement_id", *_AUDITED):
                     if values.get(field) is not None:
                         _event(audit, row, "create", field, None, values[field], cid)
         finish(audit)
     return [rows[(c.version_id, c.requirement_id)] for c in changes]
+
+
+def _insert_rows(session: Session, new: list[dict[str, Any]], rows: dict[Pair, RequirementStatus]) -> None:
+    """Insert new status rows in one executemany (no per-row RETURNING), then load them in one query."""
+    keys = sorted({key for values in new for key in values})
+    session.execute(
+        insert(table_of(RequirementStatus)), [{key: values.get(key) for key in keys} for values in new]
+    )
+    rows.update(_load_rows(session, [(v["version_id"], v["requirement_id"]) for v in new]))
 
 
 def _event(

@@ -153,8 +153,15 @@ def set_owners(
             session.execute(
                 insert(VersionOwner), [{"version_id": version.id, "role": role, "person_id": p} for p in ids]
             )
-        record_list(audit, entity="version_owner", entity_id=version.id, field=role, old=old, new=new_names,
-                    component_id=cid)  # fmt: skip
+        record_list(
+            audit,
+            entity="version_owner",
+            entity_id=version.id,
+            field=role,
+            old=old,
+            new=new_names,
+            component_id=cid,
+        )
     finish(audit)
     return new_names
 
@@ -204,8 +211,15 @@ def set_stack(
     session.execute(delete(spec.link).where(spec.link.version_id == version.id))  # type: ignore[attr-defined]
     if ids:
         session.execute(insert(spec.link), [{"version_id": version.id, spec.column: i} for i in ids])
-    record_list(audit, entity=table_name(spec.link), entity_id=version.id, field=kind, old=old, new=new,
-                component_id=version.component_id)  # fmt: skip
+    record_list(
+        audit,
+        entity=table_name(spec.link),
+        entity_id=version.id,
+        field=kind,
+        old=old,
+        new=new,
+        component_id=version.component_id,
+    )
     finish(audit)
     return new
 
@@ -265,8 +279,15 @@ def set_links(
             insert(VersionLink),
             [{"version_id": version.id, "kind": kind, "url": u, "position": i} for i, u in enumerate(new)],
         )
-    record_list(audit, entity="version_link", entity_id=version.id, field=kind, old=old, new=new,
-                component_id=version.component_id)  # fmt: skip
+    record_list(
+        audit,
+        entity="version_link",
+        entity_id=version.id,
+        field=kind,
+        old=old,
+        new=new,
+        component_id=version.component_id,
+    )
     finish(audit)
     return new
 
@@ -386,11 +407,25 @@ def set_qa_level(
     row.notes = clean_notes
     cid = version.component_id
     if old_level != level:
-        audit.event(entity="qa_level", entity_id=version.id, action="update", field=f"{kind}.level", old=old_level,
-                    new=level, component_id=cid)  # fmt: skip
+        audit.event(
+            entity="qa_level",
+            entity_id=version.id,
+            action="update",
+            field=f"{kind}.level",
+            old=old_level,
+            new=level,
+            component_id=cid,
+        )
     if old_notes != clean_notes:
-        audit.event(entity="qa_level", entity_id=version.id, action="update", field=f"{kind}.notes", old=old_notes,
-                    new=clean_notes, component_id=cid)  # fmt: skip
+        audit.event(
+            entity="qa_level",
+            entity_id=version.id,
+            action="update",
+            field=f"{kind}.notes",
+            old=old_notes,
+            new=clean_notes,
+            component_id=cid,
+        )
     finish(audit)
     return row
 

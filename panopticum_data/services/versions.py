@@ -151,8 +151,14 @@ def create_version(
     )[0]
     if source is not None:
         values["copied_from"] = source.version
-    record_row(audit, action="create", entity="component_version", entity_id=new.id, values=values,
-               component_id=component.id)  # fmt: skip
+    record_row(
+        audit,
+        action="create",
+        entity="component_version",
+        entity_id=new.id,
+        values=values,
+        component_id=component.id,
+    )
     if source is not None:
         _copy_parts(session, audit, source.id, new)
     if make_current or component.current_version_id is None:
@@ -246,8 +252,14 @@ def delete_version(
     values = describe_rows(
         session, table_of(ComponentVersion), [row_of(version)], skip=(*_BOOKKEEPING, "component_id")
     )[0]
-    record_row(audit, action="delete", entity="component_version", entity_id=version.id, values=values,
-               component_id=component.id)  # fmt: skip
+    record_row(
+        audit,
+        action="delete",
+        entity="component_version",
+        entity_id=version.id,
+        values=values,
+        component_id=component.id,
+    )
     session.delete(version)
     finish(audit)
     session.expire_all()
@@ -277,8 +289,15 @@ def _make_current(
             select(ComponentVersion.version).where(ComponentVersion.id == component.current_version_id)
         )
     component.current_version_id = version.id if version is not None else None
-    audit.event(entity="component", entity_id=component.id, action="update", field="current_version", old=old,
-                new=version.version if version is not None else None, component_id=component.id)  # fmt: skip
+    audit.event(
+        entity="component",
+        entity_id=component.id,
+        action="update",
+        field="current_version",
+        old=old,
+        new=version.version if version is not None else None,
+        component_id=component.id,
+    )
 
 
 def _copy_parts(session: Session, audit: Audit, source_id: int, new: ComponentVersion) -> None:
@@ -340,19 +359,38 @@ def _record_copy(session: Session, audit: Audit, new: ComponentVersion) -> None:
                 audit, entity="version_link", entity_id=vid, field=kind, old=[], new=urls, component_id=cid
             )
     for qa in session.scalars(select(QaLevel).where(QaLevel.version_id == vid).order_by(QaLevel.kind)):
-        audit.event(entity="qa_level", entity_id=vid, action="update", field=f"{qa.kind}.level", old="unknown",
-                    new=qa.level, component_id=cid)  # fmt: skip
+        audit.event(
+            entity="qa_level",
+            entity_id=vid,
+            action="update",
+            field=f"{qa.kind}.level",
+            old="unknown",
+            new=qa.level,
+            component_id=cid,
+        )
         if qa.notes is not None:
-            audit.event(entity="qa_level", entity_id=vid, action="update", field=f"{qa.kind}.notes", new=qa.notes,
-                        component_id=cid)  # fmt: skip
+            audit.event(
+                entity="qa_level",
+                entity_id=vid,
+                action="update",
+                field=f"{qa.kind}.notes",
+                new=qa.notes,
+                component_id=cid,
+            )
     exclusions = session.execute(
         select(RequirementSet.name, SetExclusion.reason)
         .join(SetExclusion, SetExclusion.set_id == RequirementSet.id)
         .where(SetExclusion.version_id == vid)
     )
     for set_name, reason in exclusions:
-        record_row(audit, action="create", entity="set_exclusion", entity_id=vid,
-                   values={"requirement_set": set_name, "reason": reason}, component_id=cid)  # fmt: skip
+        record_row(
+            audit,
+            action="create",
+            entity="set_exclusion",
+            entity_id=vid,
+            values={"requirement_set": set_name, "reason": reason},
+            component_id=cid,
+        )
     for model in (DocumentLink, Dependency, RequirementStatus, Deployment):
         table = table_of(model)
         rows = [dict(r._mapping) for r in session.execute(select(table).where(table.c.version_id == vid))]
@@ -376,8 +414,15 @@ def _record_deployment_lists(session: Session, audit: Audit, version_id: int, co
         for field, names in lists.items():
             if names:
                 entity = "deployment_port" if field == "ports" else "data_center_deployment"
-                record_list(audit, entity=entity, entity_id=dep_id, field=field, old=[], new=names,
-                            component_id=component_id)  # fmt: skip
+                record_list(
+                    audit,
+                    entity=entity,
+                    entity_id=dep_id,
+                    field=field,
+                    old=[],
+                    new=names,
+                    component_id=component_id,
+                )
 
 
 __all__ = [

@@ -122,8 +122,13 @@ def test_update_permission_matrix(engine: sa.Engine, world: World) -> None:
     for role, allowed in UPDATE_MATRIX:
 
         def call(s: Session, role: str = role) -> None:
-            svc.update_component(s, actor=world[role], component_id=world.billing, expected_row_version=None,
-                                 changes={"description": f"by {role}"})  # fmt: skip
+            svc.update_component(
+                s,
+                actor=world[role],
+                component_id=world.billing,
+                expected_row_version=None,
+                changes={"description": f"by {role}"},
+            )
 
         if allowed:
             with session_scope(engine) as s:
@@ -151,7 +156,7 @@ def test_update_records_old_and_new_values_by_name_and_moves_row_version(
                 "vendor": "Acme",
                 "description": "New text",
                 "highly_loaded": False,
-            },  # fmt: skip
+            },
         )
     after = _component(engine, world.billing)
     assert after.row_version == before.row_version + 1
@@ -184,8 +189,13 @@ def test_update_without_a_change_writes_nothing(engine: sa.Engine, world: World)
 def test_update_refuses_a_stale_write(engine: sa.Engine, world: World) -> None:
     seen = _component(engine, world.billing).row_version
     with session_scope(engine) as s:  # someone else saves first
-        svc.update_component(s, actor=world["editor"], component_id=world.billing, expected_row_version=seen,
-                             changes={"description": "theirs"})  # fmt: skip
+        svc.update_component(
+            s,
+            actor=world["editor"],
+            component_id=world.billing,
+            expected_row_version=seen,
+            changes={"description": "theirs"},
+        )
     err = assert_refused(
         engine,
         lambda s: svc.update_component(
@@ -194,7 +204,7 @@ def test_update_refuses_a_stale_write(engine: sa.Engine, world: World) -> None:
             component_id=world.billing,
             expected_row_version=seen,
             changes={"description": "mine"},
-        ),  # fmt: skip
+        ),
         StaleWrite,
         field="row_version",
         value=seen,
@@ -229,7 +239,7 @@ def test_update_refuses_bad_input(engine: sa.Engine, world: World) -> None:
         engine,
         lambda s: svc.update_component(
             s, actor=world["admin"], component_id=999, expected_row_version=None, changes={"description": "x"}
-        ),  # fmt: skip
+        ),
         NotFound,
         field="component_id",
         value=999,
@@ -240,8 +250,14 @@ def test_change_sets_group_several_calls(engine: sa.Engine, world: World) -> Non
     with session_scope(engine) as s:
         cs = svc.open_change_set(s, world["editor"], summary="grid save")
         for cid in (world.billing, world.ledger):
-            svc.update_component(s, actor=world["editor"], component_id=cid, expected_row_version=None,
-                                 changes={"life_status": "legacy"}, change_set=cs)  # fmt: skip
+            svc.update_component(
+                s,
+                actor=world["editor"],
+                component_id=cid,
+                expected_row_version=None,
+                changes={"life_status": "legacy"},
+                change_set=cs,
+            )
     evs = f.last_change_set_events(engine)
     assert {e.component_id for e in evs} == {world.billing, world.ledger}
 
@@ -266,8 +282,11 @@ def test_delete_component_removes_versions_and_records_it(engine: sa.Engine, wor
 
 def test_delete_component_needs_an_editor(engine: sa.Engine, world: World) -> None:
     for role in ("owner", "viewer"):
-        assert_refused(engine, lambda s, r=role: svc.delete_component(s, actor=world[r], component_id=world.billing),
-                       PermissionDenied)  # fmt: skip
+        assert_refused(
+            engine,
+            lambda s, r=role: svc.delete_component(s, actor=world[r], component_id=world.billing),
+            PermissionDenied,
+        )
 
 
 def test_delete_component_in_use_is_refused(engine: sa.Engine, world: World) -> None:
@@ -344,11 +363,21 @@ def test_a_save_racing_another_one_is_refused_as_stale(engine: sa.Engine, world:
         assert seen is not None
         mine.commit()  # the read is over; the object stays in this session, with its old row_version
         with session_scope(engine) as theirs:
-            svc.update_component(theirs, actor=world["editor"], component_id=world.billing, expected_row_version=None,
-                                 changes={"description": "theirs"})  # fmt: skip
+            svc.update_component(
+                theirs,
+                actor=world["editor"],
+                component_id=world.billing,
+                expected_row_version=None,
+                changes={"description": "theirs"},
+            )
         with pytest.raises(StaleWrite) as info:
-            svc.update_component(mine, actor=world["owner"], component_id=world.billing,
-                                 expected_row_version=seen.row_version, changes={"description": "mine"})  # fmt: skip
+            svc.update_component(
+                mine,
+                actor=world["owner"],
+                component_id=world.billing,
+                expected_row_version=seen.row_version,
+                changes={"description": "mine"},
+            )
         mine.rollback()
     finally:
         mine.close()
@@ -360,14 +389,31 @@ def test_ids_and_row_versions_straight_from_a_data_frame(engine: sa.Engine, worl
     import numpy as np
 
     with session_scope(engine) as s:
-        svc.update_component(s, actor=world["owner"], component_id=np.int64(world.billing),  # type: ignore[arg-type]
-                             expected_row_version=np.float64("nan"),  # type: ignore[arg-type]
-                             changes={"description": "from a grid"})  # fmt: skip
-        svc.add_dependency(s, actor=world["owner"], version_id=np.int64(world.billing_v1),  # type: ignore[arg-type]
-                           component=np.int64(world.ledger))  # type: ignore[arg-type]  # fmt: skip
-        svc.set_owner_claims(s, actor=world["owner"], changes=[
-            svc.ClaimChange(np.int64(world.billing_v1), np.int64(world.encrypt), "ready",  # type: ignore[arg-type]
-                            expected_row_version=np.float64("nan"))])  # type: ignore[arg-type]  # fmt: skip
+        svc.update_component(
+            s,
+            actor=world["owner"],
+            component_id=np.int64(world.billing),  # type: ignore[arg-type]
+            expected_row_version=np.float64("nan"),  # type: ignore[arg-type]
+            changes={"description": "from a grid"},
+        )
+        svc.add_dependency(
+            s,
+            actor=world["owner"],
+            version_id=np.int64(world.billing_v1),  # type: ignore[arg-type]
+            component=np.int64(world.ledger),
+        )  # type: ignore[arg-type]
+        svc.set_owner_claims(
+            s,
+            actor=world["owner"],
+            changes=[
+                svc.ClaimChange(
+                    np.int64(world.billing_v1),
+                    np.int64(world.encrypt),
+                    "ready",  # type: ignore[arg-type]
+                    expected_row_version=np.float64("nan"),
+                )
+            ],
+        )  # type: ignore[arg-type]
     assert _component(engine, world.billing).description == "from a grid"
     assert_refused(
         engine,
@@ -377,7 +423,7 @@ def test_ids_and_row_versions_straight_from_a_data_frame(engine: sa.Engine, worl
             component_id="billing",  # type: ignore[arg-type]
             expected_row_version=None,
             changes={},
-        ),  # fmt: skip
+        ),
         NotFound,
         field="component_id",
         value="billing",

@@ -54,16 +54,30 @@ def test_add_update_remove_deployment(engine: sa.Engine, world: World) -> None:
     assert created["is_new"] == (None, "true")
 
     with session_scope(engine) as s:  # a change of ports alone moves the row version on
-        svc.update_deployment(s, actor=world["owner"], deployment_id=dep_id, expected_row_version=row.row_version,
-                              changes={"ports": [443]})  # fmt: skip
+        svc.update_deployment(
+            s,
+            actor=world["owner"],
+            deployment_id=dep_id,
+            expected_row_version=row.row_version,
+            changes={"ports": [443]},
+        )
     after, lists = _deployment(engine, dep_id)
     assert lists["ports"] == ["https"] and after.row_version == row.row_version + 1
     assert f.field_changes(f.last_change_set_events(engine)) == {"ports": ('["http", "https"]', '["https"]')}
 
     with session_scope(engine) as s:
-        svc.update_deployment(s, actor=world["editor"], deployment_id=dep_id, expected_row_version=after.row_version,
-                              changes={"product_version": "Suite 2", "location_class": "On-prem", "notes": "moved",
-                                       "environment": None})  # fmt: skip
+        svc.update_deployment(
+            s,
+            actor=world["editor"],
+            deployment_id=dep_id,
+            expected_row_version=after.row_version,
+            changes={
+                "product_version": "Suite 2",
+                "location_class": "On-prem",
+                "notes": "moved",
+                "environment": None,
+            },
+        )
     assert f.field_changes(f.last_change_set_events(engine)) == {
         "product_version": ("Suite 1", "Suite 2"),
         "location_class": ("Cloud", "On-prem"),
@@ -78,7 +92,7 @@ def test_add_update_remove_deployment(engine: sa.Engine, world: World) -> None:
             deployment_id=dep_id,
             expected_row_version=after.row_version,
             changes={"notes": "late"},
-        ),  # fmt: skip
+        ),
         StaleWrite,
         field="row_version",
         value=after.row_version,
@@ -110,17 +124,39 @@ def test_deployments_refuse_bad_input(engine: sa.Engine, world: World) -> None:
         (add(ports=[70000]), InvalidValue, "port", "70000"),
         (add(data_centers=["Mars"]), NotFound, "data_center", "Mars"),
         (add(is_new="perhaps"), InvalidValue, "is_new", "perhaps"),
-        (lambda s: svc.add_deployment(s, actor=world["other_owner"], version_id=vid, product_version="Suite 1",
-                                      location_class="Cloud"), PermissionDenied, None, None),
-        (lambda s: svc.update_deployment(s, actor=world["owner"], deployment_id=404, expected_row_version=None,
-                                         changes={}), NotFound, "deployment_id", 404),
-        (lambda s: svc.remove_deployment(s, actor=world["owner"], deployment_id=404), NotFound, "deployment_id", 404),
-    ]  # fmt: skip
+        (
+            lambda s: svc.add_deployment(
+                s,
+                actor=world["other_owner"],
+                version_id=vid,
+                product_version="Suite 1",
+                location_class="Cloud",
+            ),
+            PermissionDenied,
+            None,
+            None,
+        ),
+        (
+            lambda s: svc.update_deployment(
+                s, actor=world["owner"], deployment_id=404, expected_row_version=None, changes={}
+            ),
+            NotFound,
+            "deployment_id",
+            404,
+        ),
+        (
+            lambda s: svc.remove_deployment(s, actor=world["owner"], deployment_id=404),
+            NotFound,
+            "deployment_id",
+            404,
+        ),
+    ]
     for call, error, field, value in cases:
         assert_refused(engine, call, error, field=field, value=value)
     with session_scope(engine) as s:
-        dep_id = svc.add_deployment(s, actor=world["owner"], version_id=vid, product_version="Suite 1",
-                                    location_class="Cloud").id  # fmt: skip
+        dep_id = svc.add_deployment(
+            s, actor=world["owner"], version_id=vid, product_version="Suite 1", location_class="Cloud"
+        ).id
     for changes, error, field, value in [
         ({"location_class": None}, InvalidValue, "location_class", "None"),
         ({"ports": ["ftp"]}, NotFound, "port", "ftp"),
@@ -130,7 +166,7 @@ def test_deployments_refuse_bad_input(engine: sa.Engine, world: World) -> None:
             engine,
             lambda s, ch=changes: svc.update_deployment(
                 s, actor=world["owner"], deployment_id=dep_id, expected_row_version=None, changes=ch
-            ),  # fmt: skip
+            ),
             error,
             field=field,
             value=value,

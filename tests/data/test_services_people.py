@@ -60,8 +60,17 @@ def test_password_hashing_and_tokens() -> None:
 
 def test_add_user_hashes_the_password_and_audits_without_it(engine: sa.Engine, world: World) -> None:
     with session_scope(engine) as s:
-        svc.add_user(s, actor=svc.SYSTEM, username="Dana", access_role="editor", password="s3cret-pass",
-                     first_name="Dana", department="R&D", manager="admin", hidden=True)  # fmt: skip
+        svc.add_user(
+            s,
+            actor=svc.SYSTEM,
+            username="Dana",
+            access_role="editor",
+            password="s3cret-pass",
+            first_name="Dana",
+            department="R&D",
+            manager="admin",
+            hidden=True,
+        )
     dana = _person(engine, "Dana")
     assert dana.password_hash and security.verify_password("s3cret-pass", dana.password_hash)
     assert dana.manager_id == world["admin"].person_id and dana.hidden is True
@@ -110,17 +119,37 @@ def test_passwords_roles_and_deactivation(engine: sa.Engine, world: World) -> No
     with Session(engine) as s, pytest.raises(NotFound):
         svc.load_actor(s, "other_signer")  # gone people cannot act
     cases: list[tuple[Any, type[Exception], str | None, Any]] = [
-        (lambda s: svc.set_access_role(s, actor=world["editor"], person="viewer", access_role="admin"),
-         PermissionDenied, None, None),
-        (lambda s: svc.set_access_role(s, actor=world["admin"], person="viewer", access_role="god"),
-         InvalidValue, "access_role", "god"),
-        (lambda s: svc.set_access_role(s, actor=world["admin"], person="nobody", access_role="viewer"),
-         NotFound, "person", "nobody"),
-        (lambda s: svc.set_access_role(s, actor=world["admin"], person="admin", access_role="viewer"),
-         InvalidValue, "access_role", "viewer"),  # the last admin
-        (lambda s: svc.deactivate_person(s, actor=svc.SYSTEM, person="admin"),
-         InvalidValue, "active", "False"),
-    ]  # fmt: skip
+        (
+            lambda s: svc.set_access_role(s, actor=world["editor"], person="viewer", access_role="admin"),
+            PermissionDenied,
+            None,
+            None,
+        ),
+        (
+            lambda s: svc.set_access_role(s, actor=world["admin"], person="viewer", access_role="god"),
+            InvalidValue,
+            "access_role",
+            "god",
+        ),
+        (
+            lambda s: svc.set_access_role(s, actor=world["admin"], person="nobody", access_role="viewer"),
+            NotFound,
+            "person",
+            "nobody",
+        ),
+        (
+            lambda s: svc.set_access_role(s, actor=world["admin"], person="admin", access_role="viewer"),
+            InvalidValue,
+            "access_role",
+            "viewer",
+        ),  # the last admin
+        (
+            lambda s: svc.deactivate_person(s, actor=svc.SYSTEM, person="admin"),
+            InvalidValue,
+            "active",
+            "False",
+        ),
+    ]
     for call, error, field, value in cases:
         assert_refused(engine, call, error, field=field, value=value)
 
@@ -128,29 +157,95 @@ def test_passwords_roles_and_deactivation(engine: sa.Engine, world: World) -> No
 def test_update_person_self_service_and_stale(engine: sa.Engine, world: World) -> None:
     me = _person(engine, "signer")
     with session_scope(engine) as s:
-        svc.update_person(s, actor=world["signer"], person_id=me.id, expected_row_version=me.row_version,
-                          changes={"title": "Security lead", "photo": b"\x89PNG..."})  # fmt: skip
+        svc.update_person(
+            s,
+            actor=world["signer"],
+            person_id=me.id,
+            expected_row_version=me.row_version,
+            changes={"title": "Security lead", "photo": b"\x89PNG..."},
+        )
     assert f.field_changes(f.last_change_set_events(engine)) == {
         "title": (None, "Security lead"),
         "photo": (None, "(7 bytes)"),
     }
     cases: list[tuple[Any, type[Exception], str | None, Any]] = [
-        (lambda s: svc.update_person(s, actor=world["signer"], person_id=me.id, expected_row_version=None,
-                                     changes={"access_role": "admin"}), PermissionDenied, "access_role", "admin"),
-        (lambda s: svc.update_person(s, actor=world["signer"], person_id=world["viewer"].person_id or 0,
-                                     expected_row_version=None, changes={"title": "x"}), PermissionDenied, "title",
-         "x"),
-        (lambda s: svc.update_person(s, actor=world["admin"], person_id=me.id, expected_row_version=me.row_version,
-                                     changes={"title": "y"}), StaleWrite, "row_version", me.row_version),
-        (lambda s: svc.update_person(s, actor=world["admin"], person_id=me.id, expected_row_version=None,
-                                     changes={"manager": "signer"}), InvalidValue, "manager", "signer"),
-        (lambda s: svc.update_person(s, actor=world["admin"], person_id=me.id, expected_row_version=None,
-                                     changes={"username": "Viewer"}), DuplicateName, "username", "Viewer"),
-        (lambda s: svc.update_person(s, actor=world["admin"], person_id=me.id, expected_row_version=None,
-                                     changes={"shoe_size": 44}), InvalidValue, "shoe_size", "44"),
-        (lambda s: svc.update_person(s, actor=world["admin"], person_id=4242, expected_row_version=None,
-                                     changes={}), NotFound, "person_id", 4242),
-    ]  # fmt: skip
+        (
+            lambda s: svc.update_person(
+                s,
+                actor=world["signer"],
+                person_id=me.id,
+                expected_row_version=None,
+                changes={"access_role": "admin"},
+            ),
+            PermissionDenied,
+            "access_role",
+            "admin",
+        ),
+        (
+            lambda s: svc.update_person(
+                s,
+                actor=world["signer"],
+                person_id=world["viewer"].person_id or 0,
+                expected_row_version=None,
+                changes={"title": "x"},
+            ),
+            PermissionDenied,
+            "title",
+            "x",
+        ),
+        (
+            lambda s: svc.update_person(
+                s,
+                actor=world["admin"],
+                person_id=me.id,
+                expected_row_version=me.row_version,
+                changes={"title": "y"},
+            ),
+            StaleWrite,
+            "row_version",
+            me.row_version,
+        ),
+        (
+            lambda s: svc.update_person(
+                s,
+                actor=world["admin"],
+                person_id=me.id,
+                expected_row_version=None,
+                changes={"manager": "signer"},
+            ),
+            InvalidValue,
+            "manager",
+            "signer",
+        ),
+        (
+            lambda s: svc.update_person(
+                s,
+                actor=world["admin"],
+                person_id=me.id,
+                expected_row_version=None,
+                changes={"username": "Viewer"},
+            ),
+            DuplicateName,
+            "username",
+            "Viewer",
+        ),
+        (
+            lambda s: svc.update_person(
+                s, actor=world["admin"], person_id=me.id, expected_row_version=None, changes={"shoe_size": 44}
+            ),
+            InvalidValue,
+            "shoe_size",
+            "44",
+        ),
+        (
+            lambda s: svc.update_person(
+                s, actor=world["admin"], person_id=4242, expected_row_version=None, changes={}
+            ),
+            NotFound,
+            "person_id",
+            4242,
+        ),
+    ]
     for call, error, field, value in cases:
         err = assert_refused(engine, call, error)
         assert err.field == field and str(value) in str(err.value if error is PermissionDenied else err), err
@@ -170,20 +265,40 @@ def test_groups_and_members(engine: sa.Engine, world: World) -> None:
         ]
     (ev,) = f.last_change_set_events(engine)
     assert (ev.entity, ev.field, ev.old_value, ev.new_value) == (
-        "group_member", "members", '["editor", "owner"]', '["owner", "viewer"]'
-    )  # fmt: skip
+        "group_member",
+        "members",
+        '["editor", "owner"]',
+        '["owner", "viewer"]',
+    )
     cases: list[tuple[Any, type[Exception], str | None, Any]] = [
         (lambda s: svc.create_group(s, actor=world["editor"], name="x"), PermissionDenied, None, None),
-        (lambda s: svc.create_group(s, actor=world["admin"], name="Security-Team"), DuplicateName, "name",
-         "Security-Team"),
-        (lambda s: svc.create_group(s, actor=world["admin"], name="x", members=["ghost"]), NotFound, "username",
-         "ghost"),
-        (lambda s: svc.set_group_members(s, actor=world["admin"], group="nobody", usernames=[]), NotFound, "group",
-         "nobody"),
-        (lambda s: svc.set_group_members(s, actor=world["signer"], group="security-team", usernames=["signer",
-                                                                                                    "viewer"]),
-         PermissionDenied, None, None),
-    ]  # fmt: skip
+        (
+            lambda s: svc.create_group(s, actor=world["admin"], name="Security-Team"),
+            DuplicateName,
+            "name",
+            "Security-Team",
+        ),
+        (
+            lambda s: svc.create_group(s, actor=world["admin"], name="x", members=["ghost"]),
+            NotFound,
+            "username",
+            "ghost",
+        ),
+        (
+            lambda s: svc.set_group_members(s, actor=world["admin"], group="nobody", usernames=[]),
+            NotFound,
+            "group",
+            "nobody",
+        ),
+        (
+            lambda s: svc.set_group_members(
+                s, actor=world["signer"], group="security-team", usernames=["signer", "viewer"]
+            ),
+            PermissionDenied,
+            None,
+            None,
+        ),
+    ]
     for call, error, field, value in cases:
         assert_refused(engine, call, error, field=field, value=value)
 
@@ -202,10 +317,14 @@ def test_api_tokens_are_stored_hashed(engine: sa.Engine, world: World) -> None:
         plain not in (e.new_value or "") and security.hash_token(plain) not in (e.new_value or "")
         for e in evs
     )
-    assert_refused(engine, lambda s: svc.create_api_token(s, actor=world["editor"], person="viewer", name="x"),
-                   PermissionDenied)  # fmt: skip
-    assert_refused(engine, lambda s: svc.revoke_api_token(s, actor=world["owner"], token_id=token_id),
-                   PermissionDenied)  # fmt: skip
+    assert_refused(
+        engine,
+        lambda s: svc.create_api_token(s, actor=world["editor"], person="viewer", name="x"),
+        PermissionDenied,
+    )
+    assert_refused(
+        engine, lambda s: svc.revoke_api_token(s, actor=world["owner"], token_id=token_id), PermissionDenied
+    )
     with session_scope(engine) as s:
         svc.revoke_api_token(s, actor=world["admin"], token_id=token_id)
     with Session(engine) as s:

@@ -40,11 +40,24 @@ def _id(engine: sa.Engine, model: Any, name: str) -> int | None:
 
 def test_create_with_parents_by_name_and_audit(engine: sa.Engine, world: World) -> None:
     with session_scope(engine) as s:
-        sub = svc.create_reference(s, actor=world["admin"], table="subcategory", name="Invoices",
-                                   category="payments", description="Bills")  # fmt: skip
+        sub = svc.create_reference(
+            s,
+            actor=world["admin"],
+            table="subcategory",
+            name="Invoices",
+            category="payments",
+            description="Bills",
+        )
         fw = svc.create_reference(s, actor=world["admin"], table="framework", name="Flask", language="PYTHON")
-        pv = svc.create_reference(s, actor=world["admin"], table="product_version", name="Suite 3", family="Suite",
-                                  shortname="S3", position=3)  # fmt: skip
+        pv = svc.create_reference(
+            s,
+            actor=world["admin"],
+            table="product_version",
+            name="Suite 3",
+            family="Suite",
+            shortname="S3",
+            position=3,
+        )
         ids = (sub.id, fw.id, pv.id)
     with Session(engine) as s:
         sub, fw, pv = s.get(Subcategory, ids[0]), s.get(Framework, ids[1]), s.get(ProductVersion, ids[2])
@@ -52,8 +65,12 @@ def test_create_with_parents_by_name_and_audit(engine: sa.Engine, world: World) 
         assert fw is not None and fw.language_id == _id(engine, Language, "Python")
         assert pv is not None and (pv.shortname, pv.position) == ("S3", 3)
     evs = f.events(engine, entity="product_version", entity_id=ids[2])
-    assert f.field_changes(evs) == {"name": (None, "Suite 3"), "shortname": (None, "S3"), "family": (None, "Suite"),
-                                    "position": (None, "3")}  # fmt: skip
+    assert f.field_changes(evs) == {
+        "name": (None, "Suite 3"),
+        "shortname": (None, "S3"),
+        "family": (None, "Suite"),
+        "position": (None, "3"),
+    }
     assert {e.actor_name for e in evs} == {"admin"}
 
 
@@ -68,12 +85,21 @@ def test_create_refuses_bad_input(engine: sa.Engine, world: World) -> None:
         ({"table": "tcp_port", "name": "gopher", "port": 99999}, InvalidValue, "port", "99999"),
         ({"table": "vendor", "name": "Initech", "colour": "red"}, InvalidValue, "colour", "red"),
         ({"table": "vendor", "name": ""}, InvalidValue, "name", "''"),
-        ({"table": "data_center", "name": "DC9", "grafana_url": "javascript:x"}, InvalidValue, "grafana_url",
-         "javascript:x"),
-    ]  # fmt: skip
+        (
+            {"table": "data_center", "name": "DC9", "grafana_url": "javascript:x"},
+            InvalidValue,
+            "grafana_url",
+            "javascript:x",
+        ),
+    ]
     for kwargs, error, field, value in cases:
-        assert_refused(engine, lambda s, kw=kwargs: svc.create_reference(s, actor=admin, **kw), error, field=field,
-                       value=value)  # fmt: skip
+        assert_refused(
+            engine,
+            lambda s, kw=kwargs: svc.create_reference(s, actor=admin, **kw),
+            error,
+            field=field,
+            value=value,
+        )
 
 
 def test_editors_may_create_tags_only(engine: sa.Engine, world: World) -> None:
@@ -98,27 +124,55 @@ def test_editors_may_create_tags_only(engine: sa.Engine, world: World) -> None:
 def test_rename_and_update(engine: sa.Engine, world: World) -> None:
     with session_scope(engine) as s:
         svc.rename_reference(s, actor=world["admin"], table="language", name="go", new_name="Golang")
-        svc.update_reference(s, actor=world["admin"], table="framework", name="Django",
-                             changes={"notes": "batteries", "language": "Golang"})  # fmt: skip
+        svc.update_reference(
+            s,
+            actor=world["admin"],
+            table="framework",
+            name="Django",
+            changes={"notes": "batteries", "language": "Golang"},
+        )
     assert f.field_changes(f.last_change_set_events(engine)) == {
         "notes": (None, "batteries"),
         "language": ("Python", "Golang"),
     }
     for call, error, field, value in [
-        (lambda s: svc.rename_reference(s, actor=world["admin"], table="language", name="Golang", new_name="python"),
-         DuplicateName, "name", "python"),
-        (lambda s: svc.rename_reference(s, actor=world["admin"], table="language", name="Rust", new_name="Rusty"),
-         NotFound, "language", "Rust"),
-        (lambda s: svc.update_reference(s, actor=world["admin"], table="framework", name="Django",
-                                        changes={"language": "Perl"}), NotFound, "language", "Perl"),
-    ]:  # fmt: skip
+        (
+            lambda s: svc.rename_reference(
+                s, actor=world["admin"], table="language", name="Golang", new_name="python"
+            ),
+            DuplicateName,
+            "name",
+            "python",
+        ),
+        (
+            lambda s: svc.rename_reference(
+                s, actor=world["admin"], table="language", name="Rust", new_name="Rusty"
+            ),
+            NotFound,
+            "language",
+            "Rust",
+        ),
+        (
+            lambda s: svc.update_reference(
+                s, actor=world["admin"], table="framework", name="Django", changes={"language": "Perl"}
+            ),
+            NotFound,
+            "language",
+            "Perl",
+        ),
+    ]:
         assert_refused(engine, call, error, field=field, value=value)
 
 
 def test_delete_is_refused_while_in_use(engine: sa.Engine, world: World) -> None:
     with session_scope(engine) as s:
-        svc.update_person(s, actor=world["admin"], person_id=world["viewer"].person_id or 0, expected_row_version=None,
-                          changes={"department": "R&D"})  # fmt: skip
+        svc.update_person(
+            s,
+            actor=world["admin"],
+            person_id=world["viewer"].person_id or 0,
+            expected_row_version=None,
+            changes={"department": "R&D"},
+        )
     cases = [
         ("category", "Payments", ["3 rows", "subcategory.category_id (1)", "component.category_id (2)"]),
         ("tag", "core", ["1 row: component_tag.tag_id (1)"]),
@@ -199,8 +253,11 @@ def test_merge_moves_every_reference_and_drops_duplicates(engine: sa.Engine, wor
         (world.billing, "legacy-api", world.billing)
     ]
     assert [(e.entity_id, e.old_value, e.new_value) for e in moved] == [(world.ledger, "legacy-api", "core")]
-    lang_events = {(e.entity, e.entity_id, e.action, e.component_id) for e in f.events(engine, field="language")
-                   if e.old_value == "Go"}  # fmt: skip
+    lang_events = {
+        (e.entity, e.entity_id, e.action, e.component_id)
+        for e in f.events(engine, field="language")
+        if e.old_value == "Go"
+    }
     assert ("version_language", world.ledger_v1, "update", world.ledger) in lang_events
     assert ("version_language", world.billing_v1, "delete", world.billing) in lang_events
     assert any(e.field == "merged_into" and e.new_value == "core" for e in f.events(engine, entity="tag"))
@@ -221,11 +278,29 @@ def test_merge_categories_moves_components_and_bumps_their_row_version(
     evs = f.events(engine, component_id=world.billing, field="category")
     assert (evs[-1].entity, evs[-1].old_value, evs[-1].new_value) == ("component", "Payments", "Money")
     for call, error, field, value in [
-        (lambda s: svc.merge_reference(s, actor=world["admin"], table="category", source="Money", target="money"),
-         InvalidValue, "target", "money"),
-        (lambda s: svc.merge_reference(s, actor=world["admin"], table="category", source="Nope", target="Money"),
-         NotFound, "category", "Nope"),
-        (lambda s: svc.merge_reference(s, actor=world["admin"], table="category", source="Money", target="Nope"),
-         NotFound, "category", "Nope"),
-    ]:  # fmt: skip
+        (
+            lambda s: svc.merge_reference(
+                s, actor=world["admin"], table="category", source="Money", target="money"
+            ),
+            InvalidValue,
+            "target",
+            "money",
+        ),
+        (
+            lambda s: svc.merge_reference(
+                s, actor=world["admin"], table="category", source="Nope", target="Money"
+            ),
+            NotFound,
+            "category",
+            "Nope",
+        ),
+        (
+            lambda s: svc.merge_reference(
+                s, actor=world["admin"], table="category", source="Money", target="Nope"
+            ),
+            NotFound,
+            "category",
+            "Nope",
+        ),
+    ]:
         assert_refused(engine, call, error, field=field, value=value)

@@ -78,9 +78,10 @@ def test_claims_permission_matrix(engine: sa.Engine, world: World) -> None:
             assert row.owner_by_id == world[role].person_id
         else:
             err = assert_refused(
-                engine, lambda s, r=role, c=change: svc.set_owner_claims(s, actor=world[r], changes=[c]),
+                engine,
+                lambda s, r=role, c=change: svc.set_owner_claims(s, actor=world[r], changes=[c]),
                 PermissionDenied,
-            )  # fmt: skip
+            )
             assert isinstance(err, BatchPermissionDenied)
             assert err.conflicts == [(world.billing_v1, world.encrypt)]
             assert role in str(err) and f"version {world.billing_v1} requirement {world.encrypt}" in str(err)
@@ -96,9 +97,10 @@ def test_verdicts_permission_matrix(engine: sa.Engine, world: World) -> None:
             assert row.signee_by_id == world[role].person_id
         else:
             err = assert_refused(
-                engine, lambda s, r=role, c=change: svc.set_signee_verdicts(s, actor=world[r], changes=[c]),
+                engine,
+                lambda s, r=role, c=change: svc.set_signee_verdicts(s, actor=world[r], changes=[c]),
                 PermissionDenied,
-            )  # fmt: skip
+            )
             assert isinstance(err, BatchPermissionDenied)
             assert err.conflicts == [(world.billing_v1, world.encrypt)]
 
@@ -110,15 +112,19 @@ def test_verdicts_for_a_named_set(engine: sa.Engine, world: World) -> None:
             s, actor=svc.SYSTEM, requirement_id=world.encrypt, sets=["Security", "Performance"]
         )
     _verdict(engine, world, "other_signer", VerdictChange(world.billing_v1, world.encrypt, "ready"))
-    _verdict(engine, world, "other_signer", VerdictChange(world.billing_v1, world.encrypt, "not_ready",
-                                                          set_id=world.performance_set))  # fmt: skip
+    _verdict(
+        engine,
+        world,
+        "other_signer",
+        VerdictChange(world.billing_v1, world.encrypt, "not_ready", set_id=world.performance_set),
+    )
     assert_refused(
         engine,
         lambda s: svc.set_signee_verdicts(
             s,
             actor=world["other_signer"],
             changes=[VerdictChange(world.billing_v1, world.encrypt, "ready", set_id=world.security_set)],
-        ),  # fmt: skip
+        ),
         PermissionDenied,
     )
     for role in ("admin", "signer"):  # a requirement outside the named set is refused, even for admins
@@ -130,7 +136,7 @@ def test_verdicts_for_a_named_set(engine: sa.Engine, world: World) -> None:
                 changes=[
                     VerdictChange(world.billing_v1, world.load_test, "ready", set_id=world.security_set)
                 ],
-            ),  # fmt: skip
+            ),
             InvalidValue,
             field="requirement_id",
             value=world.load_test,
@@ -213,8 +219,12 @@ def test_a_stale_batch_lists_every_conflict_and_writes_nothing(engine: sa.Engine
         ClaimChange(v, logins, "not_ready", expected_row_version=seen[logins]),
         ClaimChange(v, load, "ready", expected_row_version=0),  # "I saw no row": fine
     ]
-    err = assert_refused(engine, lambda s: svc.set_owner_claims(s, actor=world["owner"], changes=batch), StaleWrite,
-                         field="row_version")  # fmt: skip
+    err = assert_refused(
+        engine,
+        lambda s: svc.set_owner_claims(s, actor=world["owner"], changes=batch),
+        StaleWrite,
+        field="row_version",
+    )
     assert isinstance(err, BatchStaleWrite)
     assert err.conflicts == [(v, enc), (v, logins)]
     assert f"version {v} requirement {enc}" in str(err) and f"version {v} requirement {logins}" in str(err)
@@ -223,14 +233,18 @@ def test_a_stale_batch_lists_every_conflict_and_writes_nothing(engine: sa.Engine
         engine,
         lambda s: svc.set_signee_verdicts(
             s, actor=world["signer"], changes=[VerdictChange(v, enc, "not_ready", expected_row_version=0)]
-        ),  # fmt: skip
+        ),
         StaleWrite,
     )
     assert isinstance(err, BatchStaleWrite) and err.conflicts == [(v, enc)]
     # reloaded, the same change goes through
     current = {rid: getattr(_status(engine, v, rid), "row_version", None) for rid in (enc, logins)}
-    _claim(engine, world, "owner", *[ClaimChange(v, rid, "not_ready", expected_row_version=current[rid])
-                                     for rid in (enc, logins)])  # fmt: skip
+    _claim(
+        engine,
+        world,
+        "owner",
+        *[ClaimChange(v, rid, "not_ready", expected_row_version=current[rid]) for rid in (enc, logins)],
+    )
     assert {getattr(_status(engine, v, rid), "owner_status", None) for rid in (enc, logins)} == {"not_ready"}
 
 
@@ -247,8 +261,13 @@ def test_claims_and_verdicts_refuse_bad_input(engine: sa.Engine, world: World) -
         ([ClaimChange(v, rid, "ready", notes=42)], InvalidValue, "owner_notes", 42),  # type: ignore[arg-type]
     ]
     for changes, error, field, value in claim_cases:
-        assert_refused(engine, lambda s, c=changes: svc.set_owner_claims(s, actor=world["owner"], changes=c),
-                       error, field=field, value=value)  # fmt: skip
+        assert_refused(
+            engine,
+            lambda s, c=changes: svc.set_owner_claims(s, actor=world["owner"], changes=c),
+            error,
+            field=field,
+            value=value,
+        )
     verdict_cases: list[tuple[list[VerdictChange], type[Exception], str, Any]] = [
         ([VerdictChange(v, rid, "n/a")], InvalidValue, "signee_status", "n/a"),
         ([VerdictChange(v, rid, "approved")], InvalidValue, "signee_status", "approved"),
@@ -264,9 +283,12 @@ def test_claims_and_verdicts_refuse_bad_input(engine: sa.Engine, world: World) -
     ]
     for verdicts, error, field, value in verdict_cases:
         err = assert_refused(
-            engine, lambda s, c=verdicts: svc.set_signee_verdicts(s, actor=world["signer"], changes=c),
-            error, field=field, value=value,
-        )  # fmt: skip
+            engine,
+            lambda s, c=verdicts: svc.set_signee_verdicts(s, actor=world["signer"], changes=c),
+            error,
+            field=field,
+            value=value,
+        )
         if value == "n/a":
             assert "approve an owner's n/a with ready" in str(err)
 
@@ -283,7 +305,7 @@ def test_a_mixed_batch_is_all_or_nothing(engine: sa.Engine, world: World) -> Non
                 ClaimChange(world.ledger_v1, world.encrypt, "ready"),
                 ClaimChange(world.ledger_v1, world.load_test, "ready"),
             ],
-        ),  # fmt: skip
+        ),
         PermissionDenied,
     )
     assert isinstance(err, BatchPermissionDenied)
@@ -337,8 +359,13 @@ def test_exclude_and_include_a_set(engine: sa.Engine, world: World) -> None:
             ),
             PermissionDenied,
         )
-    assert_refused(engine, lambda s: svc.exclude_set(s, actor=world["owner"], version_id=v, requirement_set="Legal"),
-                   NotFound, field="requirement_set", value="Legal")  # fmt: skip
+    assert_refused(
+        engine,
+        lambda s: svc.exclude_set(s, actor=world["owner"], version_id=v, requirement_set="Legal"),
+        NotFound,
+        field="requirement_set",
+        value="Legal",
+    )
     with session_scope(engine) as s:
         assert svc.include_set(s, actor=world["editor"], version_id=v, requirement_set=world.performance_set)
         assert not svc.include_set(
@@ -353,8 +380,14 @@ def test_exclude_and_include_a_set(engine: sa.Engine, world: World) -> None:
 
 def test_admin_services_for_sets_and_requirements(engine: sa.Engine, world: World) -> None:
     with session_scope(engine) as s:
-        legal = svc.create_requirement_set(s, actor=world["admin"], name="Legal", doc_link="https://wiki/legal",
-                                           validity_days=365, signer_groups=["perf-team"])  # fmt: skip
+        legal = svc.create_requirement_set(
+            s,
+            actor=world["admin"],
+            name="Legal",
+            doc_link="https://wiki/legal",
+            validity_days=365,
+            signer_groups=["perf-team"],
+        )
         legal_id, seen = legal.id, legal.row_version
         svc.create_requirement(s, actor=world["admin"], title="Licences", sets=["Legal", "Security"])
     with Session(engine) as s:
@@ -368,37 +401,95 @@ def test_admin_services_for_sets_and_requirements(engine: sa.Engine, world: Worl
         )
     assert positions == {legal_id: 1, world.security_set: 3}  # appended after Encrypt data and Audit logins
     with session_scope(engine) as s:
-        svc.update_requirement_set(s, actor=world["admin"], set_id=legal_id, expected_row_version=seen,
-                                   changes={"ui_slot": 2, "description": "Laws"})  # fmt: skip
+        svc.update_requirement_set(
+            s,
+            actor=world["admin"],
+            set_id=legal_id,
+            expected_row_version=seen,
+            changes={"ui_slot": 2, "description": "Laws"},
+        )
         assert svc.set_signer_groups(s, actor=world["admin"], set_id=legal_id, groups=["security-team"]) == [
             "security-team"
         ]
     (ev,) = f.last_change_set_events(engine)
     assert (ev.entity, ev.field, ev.old_value, ev.new_value) == (
-        "signer_group", "groups", '["perf-team"]', '["security-team"]'
-    )  # fmt: skip
+        "signer_group",
+        "groups",
+        '["perf-team"]',
+        '["security-team"]',
+    )
     cases: list[tuple[Any, type[Exception], str | None, Any]] = [
-        (lambda s: svc.create_requirement_set(s, actor=world["editor"], name="X"), PermissionDenied, None, None),
-        (lambda s: svc.create_requirement_set(s, actor=world["admin"], name="security"), DuplicateName, "name",
-         "security"),
-        (lambda s: svc.create_requirement_set(s, actor=world["admin"], name="X", signer_groups=["nobody"]), NotFound,
-         "group", "nobody"),
-        (lambda s: svc.create_requirement_set(s, actor=world["admin"], name="X", validity_days=0), InvalidValue,
-         "validity_days", "0"),
-        (lambda s: svc.update_requirement_set(s, actor=world["admin"], set_id=legal_id, expected_row_version=seen,
-                                              changes={"name": "Law"}), StaleWrite, "row_version", seen),
-        (lambda s: svc.update_requirement_set(s, actor=world["admin"], set_id=404, expected_row_version=None,
-                                              changes={}), NotFound, "set_id", 404),
-        (lambda s: svc.create_requirement(s, actor=world["admin"], title="encrypt DATA"), DuplicateName, "title",
-         "encrypt DATA"),
-        (lambda s: svc.create_requirement(s, actor=world["admin"], title="Y", sets=["Nope"]), NotFound,
-         "requirement_set", "Nope"),
+        (
+            lambda s: svc.create_requirement_set(s, actor=world["editor"], name="X"),
+            PermissionDenied,
+            None,
+            None,
+        ),
+        (
+            lambda s: svc.create_requirement_set(s, actor=world["admin"], name="security"),
+            DuplicateName,
+            "name",
+            "security",
+        ),
+        (
+            lambda s: svc.create_requirement_set(s, actor=world["admin"], name="X", signer_groups=["nobody"]),
+            NotFound,
+            "group",
+            "nobody",
+        ),
+        (
+            lambda s: svc.create_requirement_set(s, actor=world["admin"], name="X", validity_days=0),
+            InvalidValue,
+            "validity_days",
+            "0",
+        ),
+        (
+            lambda s: svc.update_requirement_set(
+                s, actor=world["admin"], set_id=legal_id, expected_row_version=seen, changes={"name": "Law"}
+            ),
+            StaleWrite,
+            "row_version",
+            seen,
+        ),
+        (
+            lambda s: svc.update_requirement_set(
+                s, actor=world["admin"], set_id=404, expected_row_version=None, changes={}
+            ),
+            NotFound,
+            "set_id",
+            404,
+        ),
+        (
+            lambda s: svc.create_requirement(s, actor=world["admin"], title="encrypt DATA"),
+            DuplicateName,
+            "title",
+            "encrypt DATA",
+        ),
+        (
+            lambda s: svc.create_requirement(s, actor=world["admin"], title="Y", sets=["Nope"]),
+            NotFound,
+            "requirement_set",
+            "Nope",
+        ),
         (lambda s: svc.create_requirement(s, actor=world["signer"], title="Y"), PermissionDenied, None, None),
-        (lambda s: svc.set_signer_groups(s, actor=world["editor"], set_id=legal_id, groups=[]), PermissionDenied,
-         None, None),
-        (lambda s: svc.update_requirement(s, actor=world["admin"], requirement_id=world.encrypt,
-                                          expected_row_version=None, changes={"title": "Audit logins"}),
-         DuplicateName, "title", "Audit logins"),
-    ]  # fmt: skip
+        (
+            lambda s: svc.set_signer_groups(s, actor=world["editor"], set_id=legal_id, groups=[]),
+            PermissionDenied,
+            None,
+            None,
+        ),
+        (
+            lambda s: svc.update_requirement(
+                s,
+                actor=world["admin"],
+                requirement_id=world.encrypt,
+                expected_row_version=None,
+                changes={"title": "Audit logins"},
+            ),
+            DuplicateName,
+            "title",
+            "Audit logins",
+        ),
+    ]
     for call, error, field, value in cases:
         assert_refused(engine, call, error, field=field, value=value)

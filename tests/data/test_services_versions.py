@@ -46,30 +46,63 @@ def _fill_profile(engine: sa.Engine, world: World) -> None:
     """Give billing 1.0 something of every kind a version owns (as its owner, and a signer)."""
     vid, owner = world.billing_v1, world["owner"]
     with session_scope(engine) as s:
-        svc.update_version(s, actor=owner, version_id=vid, expected_row_version=None,
-                           changes={"comments": "first", "code_kloc": 12.5, "api_is_public": "partial"})  # fmt: skip
+        svc.update_version(
+            s,
+            actor=owner,
+            version_id=vid,
+            expected_row_version=None,
+            changes={"comments": "first", "code_kloc": 12.5, "api_is_public": "partial"},
+        )
         svc.set_owners(s, actor=owner, version_id=vid, role="responsible_qa", usernames=["editor"])
         svc.set_owners(s, actor=owner, version_id=vid, role="architect", usernames=["viewer", "admin"])
-        for kind, names in [("languages", ["Python", "go"]), ("frameworks", ["Django"]), ("databases", ["PostgreSQL"]),
-                            ("orms", ["SQLAlchemy"]), ("loggers", ["structlog"]), ("runtimes", ["CPython"])]:  # fmt: skip
+        for kind, names in [
+            ("languages", ["Python", "go"]),
+            ("frameworks", ["Django"]),
+            ("databases", ["PostgreSQL"]),
+            ("orms", ["SQLAlchemy"]),
+            ("loggers", ["structlog"]),
+            ("runtimes", ["CPython"]),
+        ]:
             svc.set_stack(s, actor=owner, version_id=vid, kind=kind, names=names)
-        svc.set_links(s, actor=owner, version_id=vid, kind="repository",
-                      urls=["https://git.example.com/b", "https://git.example.com/a"])  # fmt: skip
+        svc.set_links(
+            s,
+            actor=owner,
+            version_id=vid,
+            kind="repository",
+            urls=["https://git.example.com/b", "https://git.example.com/a"],
+        )
         svc.set_links(s, actor=owner, version_id=vid, kind="docs", urls=["https://docs.example.com"])
-        svc.add_document_link(s, actor=owner, version_id=vid, document_type="Design", title="HLD",
-                              url="https://docs.example.com/hld")  # fmt: skip
+        svc.add_document_link(
+            s,
+            actor=owner,
+            version_id=vid,
+            document_type="Design",
+            title="HLD",
+            url="https://docs.example.com/hld",
+        )
         svc.set_qa_level(s, actor=owner, version_id=vid, kind="unit", level="high", notes="90% lines")
         svc.add_dependency(
             s, actor=owner, version_id=vid, component="ledger", type="strong_ro", notes="reads"
         )
-        svc.add_deployment(s, actor=owner, version_id=vid, product_version="Suite 1", location_class="Cloud",
-                           environment="Kubernetes", runtime="CPython", service_name="billing-svc",
-                           ports=["https", 80], data_centers=["DC1"], is_new=True)  # fmt: skip
+        svc.add_deployment(
+            s,
+            actor=owner,
+            version_id=vid,
+            product_version="Suite 1",
+            location_class="Cloud",
+            environment="Kubernetes",
+            runtime="CPython",
+            service_name="billing-svc",
+            ports=["https", 80],
+            data_centers=["DC1"],
+            is_new=True,
+        )
         svc.set_owner_claims(s, actor=owner, changes=[svc.ClaimChange(vid, world.encrypt, "ready", "TLS")])
         svc.exclude_set(s, actor=owner, version_id=vid, requirement_set="Performance", reason="batch job")
     with session_scope(engine) as s:
-        svc.set_signee_verdicts(s, actor=world["signer"],
-                                changes=[svc.VerdictChange(vid, world.encrypt, "ready", "ok")])  # fmt: skip
+        svc.set_signee_verdicts(
+            s, actor=world["signer"], changes=[svc.VerdictChange(vid, world.encrypt, "ready", "ok")]
+        )
 
 
 def _profile(engine: sa.Engine, vid: int) -> dict[str, Any]:
@@ -119,7 +152,7 @@ def _profile(engine: sa.Engine, vid: int) -> dict[str, Any]:
                 "signee_notes",
                 "owner_by_id",
                 "signee_by_id",
-            ),  # fmt: skip
+            ),
             "exclusions": rows(SetExclusion, "set_id", "reason"),
         }
 
@@ -144,12 +177,22 @@ def test_a_new_version_starts_as_a_copy_of_the_current_one(engine: sa.Engine, wo
     assert len({e.change_set_id for e in evs}) == 1 and {e.actor_name for e in evs} == {"owner"}
     assert {e.component_id for e in evs} == {world.billing}
     by_entity = {(e.entity, e.field) for e in evs}
-    for expected in [("component_version", "version"), ("component_version", "copied_from"),
-                     ("component_version", "maintainer"), ("version_owner", "architect"),
-                     ("version_language", "languages"), ("version_link", "repository"), ("qa_level", "unit.level"),
-                     ("dependency", "component"), ("deployment", "product_version"), ("deployment_port", "ports"),
-                     ("data_center_deployment", "data_centers"), ("requirement_status", "owner_status"),
-                     ("set_exclusion", "requirement_set"), ("document_link", "url")]:  # fmt: skip
+    for expected in [
+        ("component_version", "version"),
+        ("component_version", "copied_from"),
+        ("component_version", "maintainer"),
+        ("version_owner", "architect"),
+        ("version_language", "languages"),
+        ("version_link", "repository"),
+        ("qa_level", "unit.level"),
+        ("dependency", "component"),
+        ("deployment", "product_version"),
+        ("deployment_port", "ports"),
+        ("data_center_deployment", "data_centers"),
+        ("requirement_status", "owner_status"),
+        ("set_exclusion", "requirement_set"),
+        ("document_link", "url"),
+    ]:
         assert expected in by_entity, expected
     copied = {(e.entity, e.field): e.new_value for e in evs}
     assert copied[("component_version", "copied_from")] == "1.0"
@@ -164,8 +207,14 @@ def test_copy_from_an_older_version_and_make_it_current(engine: sa.Engine, world
             s, actor=world["editor"], component_id=world.billing, version="2.0", make_current=True
         )
         svc.set_qa_level(s, actor=world["editor"], version_id=v2.id, kind="e2e", level="low")
-        v3 = svc.create_version(s, actor=world["editor"], component_id=world.billing, version="3.0",
-                                copy_from=world.billing_v1, make_current=True)  # fmt: skip
+        v3 = svc.create_version(
+            s,
+            actor=world["editor"],
+            component_id=world.billing,
+            version="3.0",
+            copy_from=world.billing_v1,
+            make_current=True,
+        )
         v3_id = v3.id
     with Session(engine) as s:
         comp = s.get(Component, world.billing)
@@ -178,21 +227,55 @@ def test_copy_from_an_older_version_and_make_it_current(engine: sa.Engine, world
 
 def test_create_version_refuses_bad_input_and_strangers(engine: sa.Engine, world: World) -> None:
     cases: list[tuple[Any, type[Exception], str | None, Any]] = [
-        (lambda s: svc.create_version(s, actor=world["owner"], component_id=world.billing, version="1.0"),
-         DuplicateName, "version", "1.0"),
-        (lambda s: svc.create_version(s, actor=world["owner"], component_id=world.billing, version=" "),
-         InvalidValue, "version", "' '"),
-        (lambda s: svc.create_version(s, actor=world["owner"], component_id=world.billing, version="2",
-                                      copy_from=world.ledger_v1), InvalidValue, "copy_from", world.ledger_v1),
-        (lambda s: svc.create_version(s, actor=world["owner"], component_id=world.billing, version="2",
-                                      copy_from=4242), NotFound, "copy_from", 4242),
-        (lambda s: svc.create_version(s, actor=world["owner"], component_id=777, version="2"),
-         NotFound, "component_id", 777),
-        (lambda s: svc.create_version(s, actor=world["other_owner"], component_id=world.billing, version="2"),
-         PermissionDenied, None, None),
-        (lambda s: svc.create_version(s, actor=world["signer"], component_id=world.billing, version="2"),
-         PermissionDenied, None, None),
-    ]  # fmt: skip
+        (
+            lambda s: svc.create_version(s, actor=world["owner"], component_id=world.billing, version="1.0"),
+            DuplicateName,
+            "version",
+            "1.0",
+        ),
+        (
+            lambda s: svc.create_version(s, actor=world["owner"], component_id=world.billing, version=" "),
+            InvalidValue,
+            "version",
+            "' '",
+        ),
+        (
+            lambda s: svc.create_version(
+                s, actor=world["owner"], component_id=world.billing, version="2", copy_from=world.ledger_v1
+            ),
+            InvalidValue,
+            "copy_from",
+            world.ledger_v1,
+        ),
+        (
+            lambda s: svc.create_version(
+                s, actor=world["owner"], component_id=world.billing, version="2", copy_from=4242
+            ),
+            NotFound,
+            "copy_from",
+            4242,
+        ),
+        (
+            lambda s: svc.create_version(s, actor=world["owner"], component_id=777, version="2"),
+            NotFound,
+            "component_id",
+            777,
+        ),
+        (
+            lambda s: svc.create_version(
+                s, actor=world["other_owner"], component_id=world.billing, version="2"
+            ),
+            PermissionDenied,
+            None,
+            None,
+        ),
+        (
+            lambda s: svc.create_version(s, actor=world["signer"], component_id=world.billing, version="2"),
+            PermissionDenied,
+            None,
+            None,
+        ),
+    ]
     for call, error, field, value in cases:
         assert_refused(engine, call, error, field=field, value=value)
 
@@ -203,8 +286,13 @@ def test_create_version_refuses_bad_input_and_strangers(engine: sa.Engine, world
 def test_update_version_audits_and_refuses_stale_and_bad_input(engine: sa.Engine, world: World) -> None:
     seen = _version(engine, world.billing_v1).row_version
     with session_scope(engine) as s:
-        svc.update_version(s, actor=world["owner"], version_id=world.billing_v1, expected_row_version=seen,
-                           changes={"version": "1.1", "code_kloc": "3.25", "qa_applicable": False})  # fmt: skip
+        svc.update_version(
+            s,
+            actor=world["owner"],
+            version_id=world.billing_v1,
+            expected_row_version=seen,
+            changes={"version": "1.1", "code_kloc": "3.25", "qa_applicable": False},
+        )
     assert f.field_changes(f.last_change_set_events(engine)) == {
         "version": ("1.0", "1.1"),
         "code_kloc": (None, "3.2"),  # one decimal, rounded half-even
@@ -215,8 +303,9 @@ def test_update_version_audits_and_refuses_stale_and_bad_input(engine: sa.Engine
         svc.create_version(s, actor=world["owner"], component_id=world.billing, version="2.0")
 
     def update(changes: dict[str, Any], expected: int | None = None, role: str = "owner") -> Any:
-        return lambda s: svc.update_version(s, actor=world[role], version_id=world.billing_v1,
-                                            expected_row_version=expected, changes=changes)  # fmt: skip
+        return lambda s: svc.update_version(
+            s, actor=world[role], version_id=world.billing_v1, expected_row_version=expected, changes=changes
+        )
 
     assert_refused(
         engine, update({"comments": "x"}, expected=seen), StaleWrite, field="row_version", value=seen
@@ -295,12 +384,17 @@ def test_current_version_and_delete(engine: sa.Engine, world: World) -> None:
 def test_set_owners_lists_and_single_roles(engine: sa.Engine, world: World) -> None:
     vid = world.billing_v1
     with session_scope(engine) as s:
-        assert svc.set_owners(s, actor=world["owner"], version_id=vid, role="expert",
-                              usernames=["Viewer", "signer", "viewer"]) == ["signer", "viewer"]  # fmt: skip
+        assert svc.set_owners(
+            s, actor=world["owner"], version_id=vid, role="expert", usernames=["Viewer", "signer", "viewer"]
+        ) == ["signer", "viewer"]
     (ev,) = f.last_change_set_events(engine)
     assert (ev.entity, ev.entity_id, ev.field, ev.old_value, ev.new_value) == (
-        "version_owner", vid, "expert", "[]", '["signer", "viewer"]'
-    )  # fmt: skip
+        "version_owner",
+        vid,
+        "expert",
+        "[]",
+        '["signer", "viewer"]',
+    )
     with session_scope(engine) as s:  # the owner hands the component over
         svc.set_owners(s, actor=world["owner"], version_id=vid, role="maintainer", usernames=["editor"])
     (ev,) = f.last_change_set_events(engine)
@@ -350,10 +444,12 @@ def test_stack_links_and_documents(engine: sa.Engine, world: World) -> None:
             "Go",
             "Python",
         ]
-        assert svc.set_links(s, actor=owner, version_id=vid, kind="metrics",
-                             urls=["https://m/2", "https://m/1", "https://m/2"]) == ["https://m/2", "https://m/1"]  # fmt: skip
-        doc = svc.add_document_link(s, actor=owner, version_id=vid, document_type="design", title="HLD",
-                                    url="https://d/hld")  # fmt: skip
+        assert svc.set_links(
+            s, actor=owner, version_id=vid, kind="metrics", urls=["https://m/2", "https://m/1", "https://m/2"]
+        ) == ["https://m/2", "https://m/1"]
+        doc = svc.add_document_link(
+            s, actor=owner, version_id=vid, document_type="design", title="HLD", url="https://d/hld"
+        )
         doc_id = doc.id
     evs = f.events(engine, component_id=world.billing)
     assert ("version_language", "languages", '["Go", "Python"]') in {
@@ -363,24 +459,55 @@ def test_stack_links_and_documents(engine: sa.Engine, world: World) -> None:
         (e.entity, e.field, e.new_value) for e in evs
     }
     cases: list[tuple[Any, type[Exception], str, Any]] = [
-        (lambda s: svc.set_stack(s, actor=owner, version_id=vid, kind="languages", names=["Cobol"]),
-         NotFound, "language", "Cobol"),
-        (lambda s: svc.set_stack(s, actor=owner, version_id=vid, kind="editors", names=[]),
-         InvalidValue, "kind", "editors"),
-        (lambda s: svc.set_links(s, actor=owner, version_id=vid, kind="metrics", urls=["javascript:alert(1)"]),
-         InvalidValue, "url", "javascript:alert(1)"),
-        (lambda s: svc.set_links(s, actor=owner, version_id=vid, kind="wiki", urls=[]),
-         InvalidValue, "kind", "wiki"),
-        (lambda s: svc.add_document_link(s, actor=owner, version_id=vid, document_type="Design", title="again",
-                                         url="https://d/hld"), DuplicateName, "url", "https://d/hld"),
-        (lambda s: svc.add_document_link(s, actor=owner, version_id=vid, document_type="Memo", title="x",
-                                         url="https://d/x"), NotFound, "document_type", "Memo"),
+        (
+            lambda s: svc.set_stack(s, actor=owner, version_id=vid, kind="languages", names=["Cobol"]),
+            NotFound,
+            "language",
+            "Cobol",
+        ),
+        (
+            lambda s: svc.set_stack(s, actor=owner, version_id=vid, kind="editors", names=[]),
+            InvalidValue,
+            "kind",
+            "editors",
+        ),
+        (
+            lambda s: svc.set_links(
+                s, actor=owner, version_id=vid, kind="metrics", urls=["javascript:alert(1)"]
+            ),
+            InvalidValue,
+            "url",
+            "javascript:alert(1)",
+        ),
+        (
+            lambda s: svc.set_links(s, actor=owner, version_id=vid, kind="wiki", urls=[]),
+            InvalidValue,
+            "kind",
+            "wiki",
+        ),
+        (
+            lambda s: svc.add_document_link(
+                s, actor=owner, version_id=vid, document_type="Design", title="again", url="https://d/hld"
+            ),
+            DuplicateName,
+            "url",
+            "https://d/hld",
+        ),
+        (
+            lambda s: svc.add_document_link(
+                s, actor=owner, version_id=vid, document_type="Memo", title="x", url="https://d/x"
+            ),
+            NotFound,
+            "document_type",
+            "Memo",
+        ),
         (lambda s: svc.remove_document_link(s, actor=owner, link_id=999), NotFound, "link_id", 999),
-    ]  # fmt: skip
+    ]
     for call, error, field, value in cases:
         assert_refused(engine, call, error, field=field, value=value)
-    assert_refused(engine, lambda s: svc.remove_document_link(s, actor=world["viewer"], link_id=doc_id),
-                   PermissionDenied)  # fmt: skip
+    assert_refused(
+        engine, lambda s: svc.remove_document_link(s, actor=world["viewer"], link_id=doc_id), PermissionDenied
+    )
     with session_scope(engine) as s:
         svc.remove_document_link(s, actor=owner, link_id=doc_id)
     (ev, *rest) = f.last_change_set_events(engine)
@@ -468,29 +595,86 @@ def test_dependencies_refuse_bad_input(engine: sa.Engine, world: World) -> None:
     with session_scope(engine) as s:
         svc.add_dependency(s, actor=owner, version_id=vid, component="ledger", type="strong_rw")
     cases: list[tuple[Any, type[Exception], str | None, Any]] = [
-        (lambda s: svc.add_dependency(s, actor=owner, version_id=vid, component="Billing"),
-         InvalidValue, "component", "Billing"),  # on itself, by name
-        (lambda s: svc.add_dependency(s, actor=owner, version_id=vid, component=world.billing),
-         InvalidValue, "component", world.billing),  # on itself, by id
-        (lambda s: svc.add_dependency(s, actor=owner, version_id=vid, component="LEDGER", type="strong_rw"),
-         DuplicateName, "component", "LEDGER"),
-        (lambda s: svc.add_dependency(s, actor=owner, version_id=vid, component="nothing"),
-         NotFound, "component", "nothing"),
-        (lambda s: svc.add_dependency(s, actor=owner, version_id=vid, component=4040),
-         NotFound, "component", 4040),
-        (lambda s: svc.add_dependency(s, actor=owner, version_id=vid, component="ledger", type="sometimes"),
-         InvalidValue, "type", "sometimes"),
-        (lambda s: svc.add_dependency(s, actor=owner, version_id=9999, component="ledger"),
-         NotFound, "version_id", 9999),
-        (lambda s: svc.set_dependencies(s, actor=owner, version_id=vid,
-                                        dependencies=[DependencySpec("ledger"), DependencySpec("Ledger")]),
-         DuplicateName, "component", "Ledger"),
-        (lambda s: svc.set_dependencies(s, actor=owner, version_id=vid, dependencies=[DependencySpec("billing")]),
-         InvalidValue, "component", "billing"),
-        (lambda s: svc.remove_dependency(s, actor=owner, dependency_id=31337), NotFound, "dependency_id", 31337),
-        (lambda s: svc.add_dependency(s, actor=world["other_owner"], version_id=vid, component="ledger",
-                                      type="weak_ro"), PermissionDenied, None, None),
-    ]  # fmt: skip
+        (
+            lambda s: svc.add_dependency(s, actor=owner, version_id=vid, component="Billing"),
+            InvalidValue,
+            "component",
+            "Billing",
+        ),  # on itself, by name
+        (
+            lambda s: svc.add_dependency(s, actor=owner, version_id=vid, component=world.billing),
+            InvalidValue,
+            "component",
+            world.billing,
+        ),  # on itself, by id
+        (
+            lambda s: svc.add_dependency(
+                s, actor=owner, version_id=vid, component="LEDGER", type="strong_rw"
+            ),
+            DuplicateName,
+            "component",
+            "LEDGER",
+        ),
+        (
+            lambda s: svc.add_dependency(s, actor=owner, version_id=vid, component="nothing"),
+            NotFound,
+            "component",
+            "nothing",
+        ),
+        (
+            lambda s: svc.add_dependency(s, actor=owner, version_id=vid, component=4040),
+            NotFound,
+            "component",
+            4040,
+        ),
+        (
+            lambda s: svc.add_dependency(
+                s, actor=owner, version_id=vid, component="ledger", type="sometimes"
+            ),
+            InvalidValue,
+            "type",
+            "sometimes",
+        ),
+        (
+            lambda s: svc.add_dependency(s, actor=owner, version_id=9999, component="ledger"),
+            NotFound,
+            "version_id",
+            9999,
+        ),
+        (
+            lambda s: svc.set_dependencies(
+                s,
+                actor=owner,
+                version_id=vid,
+                dependencies=[DependencySpec("ledger"), DependencySpec("Ledger")],
+            ),
+            DuplicateName,
+            "component",
+            "Ledger",
+        ),
+        (
+            lambda s: svc.set_dependencies(
+                s, actor=owner, version_id=vid, dependencies=[DependencySpec("billing")]
+            ),
+            InvalidValue,
+            "component",
+            "billing",
+        ),
+        (
+            lambda s: svc.remove_dependency(s, actor=owner, dependency_id=31337),
+            NotFound,
+            "dependency_id",
+            31337,
+        ),
+        (
+            lambda s: svc.add_dependency(
+                s, actor=world["other_owner"], version_id=vid, component="ledger", type="weak_ro"
+            ),
+            PermissionDenied,
+            None,
+            None,
+        ),
+    ]
     for call, error, field, value in cases:
         err = assert_refused(engine, call, error, field=field, value=value)
         if isinstance(err, InvalidValue) and err.field == "component":
