@@ -309,9 +309,11 @@ def components_overview(
             statuses=inputs.statuses,
             now=now,
         )
-        scores.loc[exact.index, ["rating", "completeness", "qa_score"]] = exact[
-            ["rating", "completeness", "qa_score"]
-        ]
+        rows = scores.index.get_indexer(exact.index)
+        for column in ("rating", "completeness", "qa_score"):
+            values = scores[column].astype("Int64").array.copy()
+            values[rows] = pd.array(exact[column].to_numpy(dtype=object), dtype="Int64")
+            scores[column] = values
         exact_sets = scoring.set_statuses(inputs.pairs, inputs.statuses, inputs.excluded, now=now)
         fix = exact_sets.set_index(["version_id", "set_id"])["set_status"].unstack("set_id")
         status_wide.loc[fix.index, fix.columns] = fix

@@ -215,7 +215,7 @@ def rename_reference(
     )
 
 
-def reference_usage(session: Session, table: str, name: str) -> dict[str, int]:
+def reference_usage(session: Session, *, table: str, name: str) -> dict[str, int]:
     """How many rows of each referencing ``table.column`` point at the named row (zero counts left out)."""
     model = _model(table)
     row = _get(session, model, table, name)
@@ -238,7 +238,7 @@ def delete_reference(
     model = _model(table)
     _require(actor, table, "delete")
     row = _get(session, model, table, name)
-    usage = reference_usage(session, table, row.name)
+    usage = reference_usage(session, table=table, name=row.name)
     if usage:
         total = sum(usage.values())
         listed = ", ".join(f"{where} ({n})" for where, n in usage.items())

@@ -143,3 +143,38 @@ def test_undated_verdict_expires_under_a_validity(engine: sa.Engine) -> None:
         now=NOW,
     )
     assert df.loc["epsilon", "rating"] == exact["rating"].iloc[0] == 100 * 1 // 32  # only r3 signed
+
+
+def test_overview_agrees_with_row_level_scorer_on_the_demo(engine: sa.Engine) -> None:
+    """The demo has every status combination, exclusions, expiry and QA not applicable."""
+    from panopticum_data.db import session_scope
+    from panopticum_data.demo import load_demo
+
+    with session_scope(engine) as session:
+        load_demo(session)
+    with engine.connect() as conn:
+        df = queries.components_overview(conn, now=NOW).set_index("version_id")
+        inputs = queries.score_inputs(conn, version_ids=df.index.astype(int).tolist())
+    exact = scoring.score_versions(
+        profile=inputs.profile,
+        qa_levels=inputs.qa_levels,
+        pairs=inputs.pairs,
+        statuses=inputs.statuses,
+        now=NOW,
+    ).reindex(df.index)
+    for column in ("rating", "completeness", "qa_score"):
+        pd.testing.assert_series_equal(
+            df[column].astype("Int64"), exact[column].astype("Int64"), check_names=False
+        )
+    sets = scoring.set_statuses(inputs.pairs, inputs.statuses, inputs.excluded, now=NOW)
+    with engine.connect() as conn:
+        names = queries.list_requirement_sets(conn).set_index("set_id")["name"]
+    got = {
+        (v, names[s]): df.loc[v, names[s]] for v, s in zip(sets["version_id"], sets["set_id"], strict=True)
+    }
+    want = {
+        (v, names[s]): st
+        for v, s, st in zip(sets["version_id"], sets["set_id"], sets["set_status"], strict=True)
+    }
+    assert got == want
+    assert df["rating"].notna().all() and (df["completeness"] > 0).any()
