@@ -291,9 +291,11 @@ class Audit:
                 )
 
     def flush(self) -> None:
+        """Flush the session, then write the pending events in ONE executemany (None rendered as
+        NULL, so events with and without old/new values share a statement)."""
         self.session.flush()
         if self._pending:
-            self.session.execute(insert(AuditEvent), self._pending)
+            self.session.execute(insert(AuditEvent).execution_options(render_nulls=True), self._pending)
             self._pending = []
 
 
@@ -335,10 +337,5 @@ def open_change_set(session: Session, actor: Actor, *, source: str = "ui", summa
 
 
 def flush_audit(audit: Audit) -> None:
-    """Like ``Audit.flush``, but always ONE executemany: None values are rendered as NULL, so events
-    with and without a field/old/new value share a statement (the ORM's bulk insert otherwise
-    omits None columns and splits the batch at every change of the set of keys)."""
-    audit.session.flush()
-    if audit._pending:
-        audit.session.execute(insert(AuditEvent).execution_options(render_nulls=True), audit._pending)
-        audit._pending = []
+    """Kept for the services that call it: the same as ``audit.flush()``."""
+    audit.flush()
