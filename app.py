@@ -1,42 +1,26 @@
-"""Panopticum: the registry of the organisation's software components (entry point)."""
+"""Panopticum: the registry of the organisation's software components (entry point).
+
+Order matters: login (sidebar) -> navigation with every page this visitor may open -> gate ->
+the page. The navigation is built before the gate so that a pasted link such as
+``/component?name=Payment%20Service`` opens its page right after the login.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from panopticum_ui import cached
+from panopticum_ui import auth, cached, navigation
 
 settings = cached.settings()
 st.set_page_config(page_title=settings.title, page_icon=":material/hub:", layout="wide")
-st.title(settings.title)
 
-frame = cached.overview(settings.database_url, cached.data_version())
-st.caption(f"{len(frame)} components")
-if frame.empty:
-    st.info("The registry is empty. Load the demo with `panopticum demo`.")
-else:
-    set_columns = frame.attrs.get("set_columns", [])
-    st.dataframe(
-        frame[
-            [
-                "name",
-                "version",
-                "category",
-                "type",
-                "life_status",
-                "maintainer",
-                "rating",
-                "completeness",
-                "qa_score",
-                *set_columns,
-            ]
-        ],
-        hide_index=True,
-        column_config={
-            "rating": st.column_config.ProgressColumn("Rating", min_value=0, max_value=100, format="%d"),
-            "completeness": st.column_config.ProgressColumn(
-                "Completeness", min_value=0, max_value=100, format="%d"
-            ),
-            "qa_score": st.column_config.ProgressColumn("QA", min_value=0, max_value=100, format="%d"),
-        },
-    )
+user = auth.login_sidebar()
+readable = auth.may_read(user)
+page = navigation.build(user, may_read=readable)
+
+if not readable:
+    st.title(settings.title)
+    st.info("Log in with the form in the sidebar to see the registry.", icon=":material/lock:")
+    st.stop()
+
+page.run()

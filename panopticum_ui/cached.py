@@ -1,7 +1,15 @@
-"""Cached reads. The engine is a resource; frames are cached by the newest change-set id, so a write
-from another process (CLI, API, another app server) is seen on the next rerun."""
+"""Cached reads. The engine is a resource; frames are cached by the newest change-set id (the data
+version), so a write from another process (CLI, API, another app server) is seen on the next rerun.
+
+Only DataFrames, plain values and frozen dataclasses of them are cached: never a session, an ORM
+object or the current user. Every function takes the database URL and the data version as its
+first arguments so that both are part of the cache key.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -9,7 +17,10 @@ from sqlalchemy import Engine
 
 from panopticum_data import queries
 from panopticum_data.config import Settings, load_settings
-from panopticum_data.db import make_engine
+from panopticum_data.db import make_engine, read_connection
+from panopticum_data.errors import NotFound
+from panopticum_data.queries import ui as ui_queries
+from panopticum_data.queries.detail import ComponentDetail, component_detail
 
 
 @st.cache_resource
@@ -17,7 +28,7 @@ def settings() -> Settings:
     return load_settings()
 
 
-@st.cache_resource
+@st.cache_resource(on_release=lambda engine: engine.dispose())
 def engine(url: str) -> Engine:
     return make_engine(url, busy_timeout_ms=settings().sqlite_busy_timeout_ms)
 
@@ -27,11 +38,124 @@ def current_engine() -> Engine:
 
 
 def data_version() -> int:
+    """The registry's data version: one cheap query per rerun."""
     with current_engine().connect() as conn:
         return queries.data_version(conn)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+def key() -> tuple[str, int]:
+    """``(database_url, data_version)``: the first two arguments of every cached read."""
+    return settings().database_url, data_version()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
 def overview(url: str, version: int) -> pd.DataFrame:
-    with engine(url).connect() as conn, conn.begin():
+    with read_connection(engine(url)) as conn:
         return queries.components_overview(conn)
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    """The values each dashboard filter offers, taken from the registry."""
+
+    categories: tuple[str, ...]
+    types: tuple[str, ...]
+    life_statuses: tuple[str, ...]
+    privacy_classes: tuple[str, ...]
+    products: tuple[str, ...]
+    locations: tuple[str, ...]
+    tags: tuple[str, ...]
+    owners: tuple[str, ...]
+    owner_names: dict[str, str]
+
+
+def _distinct(values: pd.Series) -> tuple[str, ...]:
+    return tuple(sorted({str(v) for v in values.dropna() if str(v)}, key=str.lower))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def filter_options(url: str, version: int) -> FilterOptions:
+    frame = overview(url, version)
+    with read_connection(engine(url)) as conn:
+        owners = ui_queries.owner_choices(conn)
+    return FilterOptions(
+        categories=_distinct(frame["category"]),
+        types=_distinct(frame["type"]),
+        life_statuses=_distinct(frame["life_status"]),
+        privacy_classes=_distinct(frame["privacy_class"]),
+        products=_distinct(frame["products"].explode()),
+        locations=_distinct(frame["locations"].explode()),
+        tags=_distinct(frame["tags"].explode()),
+        owners=tuple(owners["username"]),
+        owner_names=dict(zip(owners["username"], owners["name"], strict=True)),
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def component_names(url: str, version: int) -> list[str]:
+    return list(overview(url, version)["name"])
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def links(url: str, version: int, component_ids: tuple[int, ...]) -> pd.DataFrame:
+    with read_connection(engine(url)) as conn:
+        return ui_queries.current_links(conn, component_ids)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def login_credentials(url: str, version: int) -> dict[str, Any]:
+    """The ``credentials`` mapping streamlit-authenticator expects, built from the people who have a
+    local password. It holds no password at all: the check is ours (``panopticum_ui.auth``)."""
+    with read_connection(engine(url)) as conn:
+        accounts = ui_queries.login_accounts(conn)
+    users: dict[str, Any] = {}
+    for row in accounts.itertuples(index=False):
+        users[str(row.username).lower()] = account_entry(
+            username=str(row.username),
+            first_name=row.first_name,
+            last_name=row.last_name,
+            email=row.email,
+            access_role=str(row.access_role),
+        )
+    return {"usernames": users}
+
+
+def account_entry(
+    *, username: str, first_name: Any, last_name: Any, email: Any, access_role: str
+) -> dict[str, Any]:
+    def text(value: Any) -> str:
+        return "" if value is None or value != value else str(value)
+
+    first, last = text(first_name), text(last_name)
+    return {
+        "username": username,
+        "first_name": first or (username if not last else ""),
+        "last_name": last,
+        "email": text(email),
+        "roles": [access_role],
+        "source": "local",
+    }
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def detail(url: str, version: int, name: str, component_version: str | None) -> ComponentDetail | None:
+    """Everything about a component (case-insensitive name) at a version; None when either is unknown."""
+    with read_connection(engine(url)) as conn:
+        try:
+            return component_detail(conn, name, version=component_version)
+        except NotFound:
+            return None
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def photos(url: str, version: int, usernames: tuple[str, ...]) -> dict[str, bytes]:
+    with read_connection(engine(url)) as conn:
+        return ui_queries.person_photos(conn, usernames)
+
+
+def may_edit_component(username: str | None, component_id: int) -> bool:
+    """Not cached: permissions are read fresh on every rerun."""
+    if not username:
+        return False
+    with read_connection(current_engine()) as conn:
+        return ui_queries.may_edit_component(conn, username=username, component_id=component_id)

@@ -13,8 +13,12 @@ from sqlalchemy.sql import ColumnElement, func
 def frame(conn: Connection, stmt: Executable, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """Run a select and return its rows as a DataFrame (column names from the select's labels)."""
     result = conn.execute(stmt)
+    keys = list(columns or result.keys())
     rows = result.fetchall()
-    return pd.DataFrame(rows, columns=list(columns or result.keys()))
+    if not rows:
+        return pd.DataFrame({k: [] for k in keys})
+    # column-wise construction: several times faster than a list of Row objects
+    return pd.DataFrame(dict(zip(keys, (list(col) for col in zip(*rows, strict=True)), strict=True)))
 
 
 def group_concat(column: Any, dialect_name: str, separator: str = ", ") -> ColumnElement[str]:

@@ -1,42 +1,40 @@
 """The components overview: one row per component with its current version's scores and set statuses.
 
-Scores follow SPEC §3 (see ``panopticum_data.scoring``). For speed at 10,000 components the
-status matrix is aggregated in SQL (one grouped query over the current versions' statuses) instead
-of shipping 260,000 rows to pandas; versions that exclude a set are scored through
-``scoring.score_versions`` on their rows. ``tests/data/test_queries_overview.py`` checks that both
-paths agree with ``score_versions`` on the whole registry.
+Scores follow SPEC §3 exactly as ``panopticum_data.scoring`` defines them, but computed without
+shipping the 260,000-cell status matrix of a 10,000-component registry to pandas:
+
+* one query returns, per current version, bitmasks over the requirements (one bit per requirement,
+  62 to a 64-bit word): which requirements have a status row, an owner claim, an owner "unknown",
+  and — for each distinct sign-off validity of the sets — which are not ready, waiting, or signed;
+* numpy then derives each set's status, the applicable requirements (sets not excluded), the
+  filled and signed counts (popcount), completeness and rating.
+
+``tests/data/test_queries_overview.py`` checks that this agrees with ``scoring.score_versions`` and
+``scoring.set_statuses`` on the whole demo registry (every status combination, exclusions, expiry).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, and_, case, func, literal, or_, select
+from sqlalchemy import Connection, case, exists, func, select
 
 from .. import models as m
 from .. import scoring
-from ._util import frame
+from . import status_matrix as sm
+from ._util import frame, group_concat
 from .entities import _person_name, list_requirements
-from .scoring_inputs import score_inputs
+from .status_matrix import MISSING, Layout, current_versions, decode_cells, fetch_cells
 
-PROFILE_LINK_KINDS = {
-    "api_spec": "api_spec",
-    "repository": "repository",
-    "issue_tracker": "issue_tracker",
-    "docs": "docs",
-}
-MULTI_ROLE_FIELDS = {
-    "product_manager": "product_managers",
-    "program_manager": "program_managers",
-    "escalation": "escalation_list",
-    "expert": "experts",
-    "architect": "architects",
-}
+SEP = "\x1f"
+PROFILE_LINKS = ("api_spec", "repository", "issue_tracker", "docs")
+PROFILE_ROLES = ("product_manager", "program_manager", "escalation", "expert", "architect")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,15 +55,26 @@ class OverviewFilters:
     new_in_product: bool = False
 
 
+def _bits(column: Any, values: Sequence[str]) -> Any:
+    return case({v: 1 << i for i, v in enumerate(values)}, value=column, else_=0)
+
+
 def _base(conn: Connection) -> pd.DataFrame:
-    maint = m.Person
+    """Components with their current version and everything the profile score needs, one row each.
+
+    The many-valued "must" fields come back as bitmasks (one correlated aggregate per table, not one
+    EXISTS per field); QA points and filled levels as one number (points * 16 + filled)."""
+    cv, maint, dialect = m.ComponentVersion, m.Person, conn.dialect.name
+    points = case(*[(m.QaLevel.level == lvl, pts) for lvl, pts in scoring.LEVEL_POINTS.items()], else_=0)
+    qa = points * 16 + case((m.QaLevel.level != "unknown", 1), else_=0)
+    new_mark = case((m.Deployment.is_new.is_(True), "+"), else_="-")
     stmt = (
         select(
             m.Component.id.label("component_id"),
             m.Component.name,
             m.Component.description,
-            m.ComponentVersion.id.label("version_id"),
-            m.ComponentVersion.version,
+            cv.id.label("version_id"),
+            cv.version,
             m.Category.name.label("category"),
             m.ComponentType.name.label("type"),
             m.Component.life_status,
@@ -74,299 +83,175 @@ def _base(conn: Connection) -> pd.DataFrame:
             m.Component.highly_loaded,
             _person_name(maint).label("maintainer"),
             maint.username.label("maintainer_username"),
-            (m.ComponentVersion.responsible_qa_id.is_not(None)).label("has_qa"),
-            m.ComponentVersion.api_is_public,
-            m.ComponentVersion.qa_applicable,
+            select(group_concat(m.Tag.name, dialect, SEP))
+            .join(m.ComponentTag, m.ComponentTag.tag_id == m.Tag.id)
+            .where(m.ComponentTag.component_id == m.Component.id)
+            .scalar_subquery()
+            .label("tags"),
+            select(group_concat(new_mark + m.ProductVersion.name, dialect, SEP))
+            .select_from(m.Deployment)
+            .join(m.ProductVersion, m.ProductVersion.id == m.Deployment.product_version_id)
+            .where(m.Deployment.version_id == cv.id)
+            .scalar_subquery()
+            .label("products"),
+            select(group_concat(m.LocationClass.name, dialect, SEP))
+            .select_from(m.Deployment)
+            .join(m.LocationClass, m.LocationClass.id == m.Deployment.location_class_id)
+            .where(m.Deployment.version_id == cv.id)
+            .scalar_subquery()
+            .label("locations"),
+            cv.maintainer_id.is_not(None).label("f_maintainer"),
+            cv.responsible_qa_id.is_not(None).label("f_responsible_qa"),
+            cv.api_is_public.not_in(("unknown", "?", "")).label("f_api_is_public"),
+            exists().where(m.VersionLanguage.version_id == cv.id).label("f_languages"),
+            select(func.sum(func.distinct(_bits(m.VersionOwner.role, PROFILE_ROLES))))
+            .where(m.VersionOwner.version_id == cv.id)
+            .scalar_subquery()
+            .label("role_bits"),
+            select(func.sum(func.distinct(_bits(m.VersionLink.kind, PROFILE_LINKS))))
+            .where(m.VersionLink.version_id == cv.id)
+            .scalar_subquery()
+            .label("link_bits"),
+            cv.qa_applicable,
+            select(func.sum(qa)).where(m.QaLevel.version_id == cv.id).scalar_subquery().label("qa"),
         )
-        .outerjoin(m.ComponentVersion, m.ComponentVersion.id == m.Component.current_version_id)
+        .outerjoin(cv, cv.id == m.Component.current_version_id)
         .outerjoin(m.Category, m.Category.id == m.Component.category_id)
         .outerjoin(m.ComponentType, m.ComponentType.id == m.Component.type_id)
         .outerjoin(m.PrivacyClass, m.PrivacyClass.id == m.Component.privacy_class_id)
         .outerjoin(m.Vendor, m.Vendor.id == m.Component.vendor_id)
-        .outerjoin(maint, maint.id == m.ComponentVersion.maintainer_id)
-        .order_by(func.lower(m.Component.name))
+        .outerjoin(maint, maint.id == cv.maintainer_id)
     )
-    return frame(conn, stmt)
+    df = frame(conn, stmt)  # sorted here: SQLite would sort rows carrying every subquery's result
+    order = np.argsort(df["name"].str.lower().to_numpy(dtype=object), kind="stable")
+    return df.iloc[order].reset_index(drop=True)
 
 
-def _current_versions() -> Any:
-    return select(m.Component.current_version_id).where(m.Component.current_version_id.is_not(None))
-
-
-def _profile_counts(conn: Connection, versions: pd.Index) -> pd.DataFrame:
-    """Counts of the many-valued "must" fields per current version (0 = not filled)."""
-    cur = _current_versions()
-    out = pd.DataFrame(
-        0, index=versions, columns=[*MULTI_ROLE_FIELDS.values(), "languages", *PROFILE_LINK_KINDS]
-    )
-    roles = frame(
-        conn,
-        select(m.VersionOwner.version_id, m.VersionOwner.role, func.count().label("n"))
-        .where(m.VersionOwner.version_id.in_(cur))
-        .group_by(m.VersionOwner.version_id, m.VersionOwner.role),
-    )
-    links = frame(
-        conn,
-        select(m.VersionLink.version_id, m.VersionLink.kind.label("role"), func.count().label("n"))
-        .where(m.VersionLink.version_id.in_(cur), m.VersionLink.kind.in_(list(PROFILE_LINK_KINDS)))
-        .group_by(m.VersionLink.version_id, m.VersionLink.kind),
-    )
-    langs = frame(
-        conn,
-        select(m.VersionLanguage.version_id, literal("languages").label("role"), func.count().label("n"))
-        .where(m.VersionLanguage.version_id.in_(cur))
-        .group_by(m.VersionLanguage.version_id),
-    )
-    long = pd.concat([roles, links, langs], ignore_index=True)
-    if len(long):
-        long["role"] = long["role"].map(lambda r: MULTI_ROLE_FIELDS.get(r, r))
-        wide = long.pivot_table(index="version_id", columns="role", values="n", aggfunc="sum", fill_value=0)
-        wide = wide.reindex(index=versions, fill_value=0)
-        for col in wide.columns:
-            out[col] = wide[col].astype("int64")
-    return out
-
-
-def _qa_totals(conn: Connection) -> pd.DataFrame:
-    points = case(*[(m.QaLevel.level == level, pts) for level, pts in scoring.LEVEL_POINTS.items()], else_=0)
-    stmt = (
-        select(
-            m.QaLevel.version_id,
-            func.sum(points).label("qa_points"),
-            func.sum(case((m.QaLevel.level != "unknown", 1), else_=0)).label("qa_filled"),
-        )
-        .where(m.QaLevel.version_id.in_(_current_versions()))
-        .group_by(m.QaLevel.version_id)
-    )
-    return frame(conn, stmt).set_index("version_id")
-
-
-def _set_cutoffs(reqs: pd.DataFrame, now: datetime) -> tuple[dict[int, datetime], dict[int, datetime]]:
-    """Per set and per requirement (strictest of its sets): verdicts older than the cutoff expire."""
-    valid = reqs.dropna(subset=["validity_days"])
-    by_set = {
-        int(sid): now - timedelta(days=float(days))
-        for sid, days in valid.groupby("set_id")["validity_days"].first().items()
-    }
-    by_req = {
-        int(rid): now - timedelta(days=float(days))
-        for rid, days in valid.groupby("requirement_id")["validity_days"].min().items()
-    }
-    return by_set, by_req
-
-
-def _status_aggregates(
-    conn: Connection, reqs: pd.DataFrame, excluded_versions: Sequence[int], now: datetime
+def _requirement_scores(
+    strings: dict[int, str], versions: pd.Index, layout: Layout, excluded: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Grouped counts per (version, set) and per version, for current versions without exclusions."""
-    rs, item = m.RequirementStatus, m.RequirementSetItem
-    by_set, by_req = _set_cutoffs(reqs, now)
-    primary = reqs.sort_values(["set_position", "set_id", "requirement_position"]).drop_duplicates(
-        "requirement_id"
-    )
-    primary_set = (
-        case(
-            {int(r): int(s) for r, s in zip(primary["requirement_id"], primary["set_id"], strict=True)},
-            value=item.requirement_id,
+    """(per version: applicable, filled, signed; per version × set: the set status)."""
+    n = len(versions)
+    owner, signee, fresh = decode_cells(strings, versions, layout)
+    present = owner != MISSING
+    claimed = (owner == 2) | (owner == 3)
+    owner_unknown = (owner == 0) | ~present
+    is_excluded = np.zeros((n, len(layout.set_ids)), dtype=bool)
+    if len(excluded):
+        rows = versions.get_indexer(excluded["version_id"].astype("int64"))
+        set_pos = {sid: i for i, sid in enumerate(layout.set_ids)}
+        cols = np.array([set_pos.get(int(s), -1) for s in excluded["set_id"]], dtype=np.int64)
+        keep = (rows >= 0) & (cols >= 0)
+        is_excluded[rows[keep], cols[keep]] = True
+    applicable = np.zeros(owner.shape, dtype=bool)
+    signed_everywhere = np.ones(owner.shape, dtype=bool)
+    statuses = {}
+    for i, (sid, k) in enumerate(zip(layout.set_ids, layout.set_class, strict=True)):
+        cols = layout.set_columns[i]
+        verdict = np.where(fresh[k][:, cols], signee[:, cols], 0)  # an expired verdict counts as unknown
+        c = claimed[:, cols]
+        not_ready = ((owner[:, cols] == 1) | (c & (verdict == 1))).any(axis=1)
+        unknown = owner_unknown[:, cols].any(axis=1)
+        waiting = (c & (verdict == 0)).any(axis=1)
+        status = np.where(
+            not_ready, "not_ready", np.where(unknown, "unknown", np.where(waiting, "waiting", "ready"))
         )
-        if len(primary)
-        else literal(-1)
-    )
-
-    def signee(cutoffs: dict[int, datetime], key: Any) -> Any:
-        if not cutoffs:
-            return rs.signee_status
-        cutoff = case({k: v for k, v in cutoffs.items()}, value=key, else_=None)
-        return case(
-            (
-                and_(
-                    rs.signee_status != "unknown",
-                    cutoff.is_not(None),
-                    or_(rs.signee_at.is_(None), rs.signee_at < cutoff),
-                ),
-                "unknown",
-            ),
-            else_=rs.signee_status,
-        )
-
-    claimed = rs.owner_status.in_(("ready", "n/a"))
-    sig_set = signee(by_set, item.set_id)
-    sig_req = signee(by_req, item.requirement_id)
-    is_primary = item.set_id == primary_set
-    one = literal(1)
-    stmt = (
-        select(
-            rs.version_id,
-            item.set_id,
-            func.count().label("rows"),
-            func.sum(
-                case(
-                    (and_(claimed, sig_set == "not_ready"), one),
-                    (rs.owner_status == "not_ready", one),
-                    else_=0,
-                )
-            ).label("not_ready"),
-            func.sum(case((and_(~claimed, rs.owner_status == "unknown"), one), else_=0)).label("unknown"),
-            func.sum(case((and_(claimed, sig_set == "unknown"), one), else_=0)).label("waiting"),
-            func.sum(case((and_(is_primary, rs.owner_status != "unknown"), one), else_=0)).label("filled"),
-            func.sum(case((and_(is_primary, claimed, sig_req == "ready"), one), else_=0)).label("signed"),
-        )
-        .join(item, item.requirement_id == rs.requirement_id)
-        .where(rs.version_id.in_(_current_versions()))
-        .group_by(rs.version_id, item.set_id)
-    )
-    if excluded_versions:
-        stmt = stmt.where(rs.version_id.not_in(list(excluded_versions)))
-    per_set = frame(conn, stmt)
-    per_version = per_set.groupby("version_id")[["filled", "signed"]].sum()
-    return per_set, per_version
-
-
-def _set_status_from_counts(not_ready: pd.Series, unknown: pd.Series, waiting: pd.Series) -> pd.Series:
-    out = np.where(
-        not_ready > 0,
-        "not_ready",
-        np.where(unknown > 0, "unknown", np.where(waiting > 0, "waiting", "ready")),
-    )
-    return pd.Series(out, index=not_ready.index, dtype="object")
-
-
-def components_overview(
-    conn: Connection, filters: OverviewFilters | None = None, *, now: datetime | None = None
-) -> pd.DataFrame:
-    """One row per component: current version, category, type, life status, maintainer, tags,
-    rating, completeness, QA score (NA when QA does not apply), and one status column per
-    requirement set (named by the set), plus the products and locations it is deployed in."""
-    now = now or datetime.now(UTC)
-    base = _base(conn)
-    reqs = list_requirements(conn)
-    sets = reqs.drop_duplicates("set_id")[["set_id", "set_name", "set_position"]]
-    excluded = frame(
-        conn,
-        select(m.SetExclusion.version_id, m.SetExclusion.set_id).where(
-            m.SetExclusion.version_id.in_(_current_versions())
-        ),
-    )
-    versions = pd.Index(base["version_id"].dropna().astype("int64"), name="version_id")
-    excluded_versions = sorted(set(excluded["version_id"].astype(int)))
-
-    # profile "must" fields: 13 items
-    counts = _profile_counts(conn, versions)
-    b = base.dropna(subset=["version_id"]).set_index(base["version_id"].dropna().astype("int64"))
-    filled_fields = (
-        b["maintainer_username"].notna().astype("int64")
-        + b["has_qa"].astype(bool).astype("int64")
-        + (counts > 0).sum(axis=1)
-        + (~b["api_is_public"].isin(["unknown", "?", ""]) & b["api_is_public"].notna()).astype("int64")
-    )
-    qa_applicable = b["qa_applicable"].fillna(True).astype(bool)
-    qa = _qa_totals(conn).reindex(versions).fillna(0).astype("int64")
-
-    # requirement statuses
-    distinct_reqs = reqs["requirement_id"].nunique()
-    per_set, per_version = _status_aggregates(conn, reqs, excluded_versions, now)
-    per_version = per_version.reindex(versions).fillna(0).astype("int64")
-    filled = filled_fields + per_version["filled"] + np.where(qa_applicable, qa["qa_filled"], 0)
-    expected = len(scoring.MUST_FIELDS) + distinct_reqs + np.where(qa_applicable, len(scoring.QA_KINDS), 0)
-    completeness = (100 * filled // expected).astype("int64")
-    qa_points = np.where(qa_applicable, qa["qa_points"], 0)
-    denominator = distinct_reqs + np.where(qa_applicable, scoring.QA_MAX_POINTS, 0)
-    rating = pd.Series(
-        np.where(
-            denominator > 0, 100 * (per_version["signed"] + qa_points) // np.maximum(denominator, 1), -1
-        ),
-        index=versions,
-    )
-    scores = pd.DataFrame(
+        status = status.astype(object)
+        status[is_excluded[:, i]] = "n/a"
+        if len(cols) == 0:
+            status[~is_excluded[:, i]] = None
+        statuses[sid] = status
+        applies = ~is_excluded[:, i][:, None]
+        applicable[:, cols] |= applies
+        signed_everywhere[:, cols] &= ~applies | (c & (verdict == 2))
+    counts = pd.DataFrame(
         {
-            "rating": pd.array(rating.where(rating >= 0), dtype="Int64"),
-            "completeness": completeness,
-            "qa_score": pd.array(
-                np.where(qa_applicable, 100 * qa["qa_points"] // scoring.QA_MAX_POINTS, -1), dtype="Int64"
-            ),
+            "applicable": applicable.sum(axis=1),
+            "filled": (applicable & present & (owner != 0)).sum(axis=1),
+            "signed": (applicable & signed_everywhere).sum(axis=1),
         },
         index=versions,
     )
-    scores.loc[~qa_applicable.to_numpy(), "qa_score"] = pd.NA
+    return counts, pd.DataFrame(statuses, index=versions)
 
-    # set statuses: missing rows count as unknown
-    set_sizes = reqs.groupby("set_id").size()
-    grid = pd.MultiIndex.from_product(
-        [versions, sets["set_id"].astype("int64")], names=["version_id", "set_id"]
+
+def components_overview(
+    conn: Connection,
+    filters: OverviewFilters | None = None,
+    *,
+    now: datetime | None = None,
+    second: Connection | None = None,
+) -> pd.DataFrame:
+    """One row per component: current version, category, type, life status, maintainer, tags,
+    products, locations, rating, completeness, QA score (NA when QA does not apply), its colour band,
+    and one status column per requirement set (named by the set; listed in ``attrs["set_columns"]``).
+
+    ``second``: another open connection to the same database; the status matrix is then read on it
+    in a thread while ``conn`` reads the components (both should be in read transactions started
+    together; see ``Registry.overview``)."""
+    now = now or datetime.now(UTC)
+    layout = sm.layout(list_requirements(conn), now)
+    if second is None:
+        base, strings = _base(conn), fetch_cells(conn, layout)
+    else:  # the two heavy reads at once, on two cores (both drivers release the GIL while querying)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            cells = pool.submit(fetch_cells, second, layout)
+            base = _base(conn)
+            strings = cells.result()
+    excluded = frame(
+        conn,
+        select(m.SetExclusion.version_id, m.SetExclusion.set_id).where(
+            m.SetExclusion.version_id.in_(current_versions())
+        ),
     )
-    agg = per_set.set_index(["version_id", "set_id"]).reindex(grid).fillna(0).astype("int64")
-    missing_rows = set_sizes.reindex(agg.index.get_level_values("set_id")).to_numpy() - agg["rows"].to_numpy()
-    status = _set_status_from_counts(agg["not_ready"], agg["unknown"] + missing_rows, agg["waiting"])
-    status_wide = status.unstack("set_id") if len(status) else pd.DataFrame(index=versions)
+    has_version = base["version_id"].notna().to_numpy()
+    b = base[has_version]
+    versions = pd.Index(b["version_id"].astype("int64"), name="version_id")
+    counts, set_status = _requirement_scores(strings, versions, layout, excluded)
 
-    # versions with exclusions: the row-level path
-    if excluded_versions:
-        inputs = score_inputs(conn, version_ids=excluded_versions, reqs=reqs)
-        exact = scoring.score_versions(
-            profile=inputs.profile,
-            qa_levels=inputs.qa_levels,
-            pairs=inputs.pairs,
-            statuses=inputs.statuses,
-            now=now,
-        )
-        rows = scores.index.get_indexer(exact.index)
-        for column in ("rating", "completeness", "qa_score"):
-            values = scores[column].astype("Int64").array.copy()
-            values[rows] = pd.array(exact[column].to_numpy(dtype=object), dtype="Int64")
-            scores[column] = values
-        exact_sets = scoring.set_statuses(inputs.pairs, inputs.statuses, inputs.excluded, now=now)
-        fix = exact_sets.set_index(["version_id", "set_id"])["set_status"].unstack("set_id")
-        status_wide.loc[fix.index, fix.columns] = fix
-
-    set_names = dict(zip(sets["set_id"].astype("int64"), sets["set_name"], strict=True))
-    status_wide = status_wide.rename(columns=set_names)
-    out = (
-        base.drop(columns=["has_qa", "api_is_public"])
-        .join(scores, on="version_id")
-        .join(status_wide, on="version_id")
+    flags = b[[c for c in b.columns if c.startswith("f_")]].fillna(False).astype(bool).sum(axis=1).to_numpy()
+    for column in ("role_bits", "link_bits"):
+        flags = flags + np.bitwise_count(b[column].fillna(0).astype("int64").to_numpy())
+    qa = b["qa"].fillna(0).astype("int64").to_numpy()
+    qa_points, qa_filled = qa // 16, qa % 16
+    qa_applicable = b["qa_applicable"].fillna(True).astype(bool).to_numpy()
+    filled = flags + np.where(qa_applicable, qa_filled, 0) + counts["filled"].to_numpy()
+    expected = (
+        len(scoring.MUST_FIELDS) + np.where(qa_applicable, len(scoring.QA_KINDS), 0) + counts["applicable"]
     )
-    for name in set_names.values():
-        if name not in out:
-            out[name] = None
-    out = out.join(_tags(conn), on="component_id").join(_deployed(conn), on="component_id")
-    for col in ("tags", "products", "locations"):
-        out[col] = out[col].map(lambda v: v if isinstance(v, list) else [])
-    out["new_in_products"] = out["new_in_products"].map(lambda v: v if isinstance(v, list) else [])
+    denominator = counts["applicable"].to_numpy() + np.where(qa_applicable, scoring.QA_MAX_POINTS, 0)
+    numerator = counts["signed"].to_numpy() + np.where(qa_applicable, qa_points, 0)
+    rating = pd.array(
+        np.where(denominator > 0, 100 * numerator // np.maximum(denominator, 1), 0), dtype="Int64"
+    )
+    rating[denominator == 0] = pd.NA
+    qa_score = pd.array(100 * qa_points // scoring.QA_MAX_POINTS, dtype="Int64")
+    qa_score[~qa_applicable] = pd.NA
+
+    out = base.drop(
+        columns=[c for c in base.columns if c.startswith("f_")] + ["role_bits", "link_bits", "qa"]
+    )
+    for column, values in (
+        ("rating", rating),
+        ("completeness", pd.array(100 * filled // expected.to_numpy(), dtype="Int64")),
+        ("qa_score", qa_score),
+    ):
+        full = pd.array([pd.NA] * len(out), dtype="Int64")
+        full[has_version] = values
+        out[column] = full
+    for sid, name in zip(layout.set_ids, layout.set_names, strict=True):
+        col = np.full(len(out), None, dtype=object)
+        col[has_version] = set_status[sid].to_numpy()
+        out[name] = col
+    marked = [v.split(SEP) if isinstance(v, str) and v else [] for v in out["products"]]
+    out["products"] = [sorted({p[1:] for p in ps}) for ps in marked]
+    out["new_in_products"] = [sorted({p[1:] for p in ps if p[0] == "+"}) for ps in marked]
+    for column in ("tags", "locations"):
+        out[column] = [sorted(set(v.split(SEP))) if isinstance(v, str) and v else [] for v in out[column]]
     out["rating_band"] = scoring.bands(out["rating"])
-    out.attrs["set_columns"] = list(set_names.values())
-    return apply_filters(conn, out, filters) if filters else out.reset_index(drop=True)
-
-
-def _tags(conn: Connection) -> pd.DataFrame:
-    df = frame(
-        conn, select(m.ComponentTag.component_id, m.Tag.name).join(m.Tag, m.Tag.id == m.ComponentTag.tag_id)
-    )
-    return df.groupby("component_id")["name"].agg(lambda s: sorted(s)).rename("tags").to_frame()
-
-
-def _deployed(conn: Connection) -> pd.DataFrame:
-    stmt = (
-        select(
-            m.Component.id.label("component_id"),
-            m.ProductVersion.name.label("product"),
-            m.LocationClass.name.label("location"),
-            m.Deployment.is_new,
-        )
-        .join(m.Deployment, m.Deployment.version_id == m.Component.current_version_id)
-        .join(m.ProductVersion, m.ProductVersion.id == m.Deployment.product_version_id)
-        .join(m.LocationClass, m.LocationClass.id == m.Deployment.location_class_id)
-    )
-    df = frame(conn, stmt)
-    g = df.groupby("component_id")
-    return pd.DataFrame(
-        {
-            "products": g["product"].agg(lambda s: sorted(set(s))),
-            "locations": g["location"].agg(lambda s: sorted(set(s))),
-            "new_in_products": df[df["is_new"].astype(bool)]
-            .groupby("component_id")["product"]
-            .agg(lambda s: sorted(set(s))),
-        }
-    )
+    out["version_id"] = out["version_id"].astype("Int64")
+    out.attrs["set_columns"] = list(layout.set_names)
+    return apply_filters(conn, out, filters) if filters else out
 
 
 def _owned_by(conn: Connection, usernames: Sequence[str]) -> set[int]:
@@ -397,7 +282,7 @@ def apply_filters(conn: Connection, df: pd.DataFrame, f: OverviewFilters) -> pd.
             + "\n"
             + df["description"].fillna("").str.lower()
             + "\n"
-            + df["tags"].map(lambda t: " ".join(t).lower())
+            + pd.Series([" ".join(t).lower() for t in df["tags"]], index=df.index)
         )
         mask &= hay.str.contains(needle, regex=False)
     for column, values in (
@@ -411,15 +296,20 @@ def apply_filters(conn: Connection, df: pd.DataFrame, f: OverviewFilters) -> pd.
     for column, values in (("products", f.products), ("locations", f.locations), ("tags", f.tags)):
         if values:
             wanted = set(values)
-            mask &= df[column].map(lambda have, w=wanted: bool(w.intersection(have)))
+            mask &= pd.Series([bool(wanted.intersection(have)) for have in df[column]], index=df.index)
     if f.new_in_product:
-        if f.products:
-            wanted = set(f.products)
-            mask &= df["new_in_products"].map(lambda have: bool(wanted.intersection(have)))
-        else:
-            mask &= df["new_in_products"].map(bool)
+        wanted_new = set(f.products)
+        mask &= pd.Series(
+            [
+                bool(wanted_new.intersection(have)) if wanted_new else bool(have)
+                for have in df["new_in_products"]
+            ],
+            index=df.index,
+        )
     if f.rating_bands:
         mask &= df["rating_band"].isin(f.rating_bands)
     if f.owners:
         mask &= df["component_id"].isin(_owned_by(conn, f.owners))
-    return df[mask].reset_index(drop=True)
+    out = df[mask.to_numpy()].reset_index(drop=True)
+    out.attrs = dict(df.attrs)
+    return out

@@ -13,7 +13,9 @@ from sqlalchemy.orm import aliased
 from .. import models as m
 from .. import scoring
 from ..errors import NotFound
+from . import status_matrix as sm
 from ._util import frame
+from .entities import list_requirements
 
 
 def resolve_set(conn: Connection, requirement_set: int | str) -> tuple[int, str]:
@@ -131,21 +133,49 @@ def requirement_statuses(
 def requirement_matrix(
     conn: Connection, requirement_set: int | str, *, now: datetime | None = None
 ) -> pd.DataFrame:
-    """Components (rows, current versions) × the set's requirements (columns, in order): overall
-    status per cell, plus a ``set_status`` column. Excluded sets show "n/a" everywhere."""
-    long = requirement_statuses(conn, requirement_set=requirement_set, now=now)
-    if long.empty:
-        return pd.DataFrame(columns=["set_status"])
-    titles = (
-        long.drop_duplicates("requirement_id").sort_values("requirement_position")["requirement"].tolist()
+    """Components (rows: current versions, by name) × the set's requirements (columns, in order):
+    the overall status of each cell, after a ``set_status`` column. A version that excludes the set
+    shows "n/a" everywhere. Built from the encoded status matrix (a few queries, no row per cell)."""
+    now = now or datetime.now(UTC)
+    set_id, _ = resolve_set(conn, requirement_set)
+    reqs = list_requirements(conn)
+    lay = sm.layout(reqs[reqs["set_id"] == set_id], now)
+    comps = frame(
+        conn,
+        select(m.Component.name, m.Component.current_version_id.label("version_id")).where(
+            m.Component.current_version_id.is_not(None)
+        ),
     )
-    wide = long.pivot(index="component", columns="requirement", values="overall")[titles]
-    codes = {"not_ready": 3, "unknown": 2, "waiting": 1, "waiting_na": 1, "ready": 0, "n/a": 0}
-    worst = long.assign(code=long["overall"].map(codes)).groupby("component")["code"].max()
-    status = worst.map({3: "not_ready", 2: "unknown", 1: "waiting", 0: "ready"})
-    excluded = long.groupby("component")["excluded"].all()
-    status[excluded.reindex(status.index).to_numpy()] = "n/a"
-    wide.insert(0, "set_status", status.reindex(wide.index))
-    wide.columns.name = None
-    order = np.argsort(wide.index.str.lower().to_numpy(), kind="stable")
-    return wide.iloc[order]
+    order = np.argsort(comps["name"].str.lower().to_numpy(dtype=object), kind="stable")
+    comps = comps.iloc[order].reset_index(drop=True)
+    versions = pd.Index(comps["version_id"].astype("int64"))
+    if not lay.set_ids:
+        return pd.DataFrame(
+            {"set_status": pd.Series([None] * len(comps), dtype=object)}, index=comps["name"].rename(None)
+        )
+    owner, signee, fresh = sm.decode_cells(sm.fetch_cells(conn, lay), versions, lay)
+    cols, k = lay.set_columns[0], lay.set_class[0]
+    verdict = np.where(fresh[k][:, cols], signee[:, cols], 0)  # an expired verdict counts as unknown
+    codes = sm.overall_codes(owner[:, cols], verdict)
+    cells = sm.OVERALL_NAMES[codes]
+    status = np.where(
+        (codes == 1).any(axis=1),
+        "not_ready",
+        np.where(
+            (codes == 0).any(axis=1),
+            "unknown",
+            np.where(((codes == 2) | (codes == 3)).any(axis=1), "waiting", "ready"),
+        ),
+    ).astype(object)
+    excluded = conn.execute(
+        select(m.SetExclusion.version_id).where(
+            m.SetExclusion.set_id == set_id, m.SetExclusion.version_id.in_(sm.current_versions())
+        )
+    ).scalars()
+    hit = versions.isin([int(v) for v in excluded])
+    cells[hit] = "n/a"
+    status[hit] = "n/a"
+    titles = [lay.titles[c] for c in cols]
+    out = pd.DataFrame(cells, columns=titles, index=comps["name"].rename(None))
+    out.insert(0, "set_status", status)
+    return out

@@ -83,3 +83,22 @@ def test_entity_frames_have_readable_columns(conn: sa.Connection) -> None:
     assert ref.set_index("name").loc["Core", "used_by"] == 4
     sets = queries.list_requirement_sets(conn)
     assert sets.set_index("name")["requirements"].to_dict() == {"A": 3, "B": 2, "C": 1}
+
+
+def test_matrix_agrees_with_the_long_statuses_on_the_demo(engine: sa.Engine) -> None:
+    from panopticum_data.db import session_scope
+    from panopticum_data.demo import load_demo
+
+    with session_scope(engine) as session:
+        load_demo(session)
+    with engine.connect() as c:
+        for set_name in queries.list_requirement_sets(c)["name"]:
+            matrix = requirement_matrix(c, set_name, now=NOW)
+            long = requirement_statuses(c, requirement_set=set_name, now=NOW)
+            expected = long.pivot(index="component", columns="requirement", values="overall")
+            got = matrix.drop(columns="set_status")
+            assert sorted(got.index) == sorted(expected.index)
+            assert (
+                (got.sort_index()[list(got.columns)] == expected.sort_index()[list(got.columns)]).all().all()
+            ), set_name
+            assert set(matrix["set_status"]) <= {"ready", "waiting", "unknown", "not_ready", "n/a"}

@@ -1,0 +1,66 @@
+"""The app's pages and who sees them. A page not built yet is simply not listed here.
+
+``who`` is the least a visitor needs: ``"reader"`` (anyone who may read: logged in, or anonymous
+when the administrator allows it), ``"login"``, ``"editor"`` or ``"admin"``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+from streamlit.navigation.page import Page
+
+from .auth import CurrentUser
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    path: str  # relative to the app's root (where app.py is)
+    title: str
+    icon: str
+    url_path: str
+    section: str = "Registry"
+    who: str = "reader"
+    default: bool = False
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("views/dashboard.py", "Components", ":material/dashboard:", "dashboard", default=True),
+    PageSpec("views/component.py", "Component", ":material/deployed_code:", "component"),
+    # To come (SPEC §4): requirement sets, edit grids, dependencies, bugs, people, history,
+    # import / export, tech radar, data model, admin pages.
+)
+
+
+def allowed(spec: PageSpec, user: CurrentUser | None) -> bool:
+    if spec.who == "reader":
+        return True
+    if user is None:
+        return False
+    return {"login": True, "editor": user.is_editor, "admin": user.is_admin}.get(spec.who, False)
+
+
+def build(user: CurrentUser | None, *, may_read: bool) -> Page:
+    """Register the pages this visitor may open. Call before any login gate stops the script, so a
+    pasted link (``/component?name=...``) still opens its page once the visitor has logged in."""
+    sections: dict[str, list[Page]] = {}
+    for spec in PAGES:
+        if allowed(spec, user):
+            page = st.Page(
+                str(ROOT / spec.path),
+                title=spec.title,
+                icon=spec.icon,
+                url_path=spec.url_path,
+                default=spec.default,
+            )
+            sections.setdefault(spec.section, []).append(page)
+    return st.navigation(sections, position="sidebar" if may_read else "hidden")
+
+
+def page(url_path: str) -> str:
+    """A page's script path (relative to app.py), for ``st.page_link`` and ``st.switch_page``."""
+    return next(s.path for s in PAGES if s.url_path == url_path)
