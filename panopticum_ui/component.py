@@ -104,26 +104,27 @@ def component_page_data(name: str, version: str | None = None) -> ComponentPage 
 
 
 def build_page(detail: ComponentDetail, photos: dict[str, bytes]) -> ComponentPage:
+    """Display-ready pieces of a component detail. The frames are small (one version), so this
+    works on plain records: cheaper than pandas for a few dozen rows."""
     comp, ver = detail.component, detail.version
-    versions = natsorted(detail.versions["version"].astype(str).tolist())
-    current = detail.versions.loc[detail.versions["is_current"], "version"]
+    versions = detail.versions.to_dict("records")
+    current = [str(v["version"]) for v in versions if v["is_current"]]
+    stack: dict[str, list[str]] = {}
+    for row in detail.stack.to_dict("records"):
+        stack.setdefault(str(row["kind"]), []).append(str(row["name"]))
     return ComponentPage(
         component=comp,
         version=ver,
-        versions=versions,
-        current_version=str(current.iloc[0]) if len(current) else None,
+        versions=natsorted(str(v["version"]) for v in versions),
+        current_version=current[0] if current else None,
         facts=_facts(comp, ver),
         owners=_owners(detail.owners, photos),
-        stack=[
-            (label, sorted(detail.stack.loc[detail.stack["kind"] == kind, "name"].astype(str), key=str.lower))
-            for kind, label in STACK_LABELS.items()
-            if (detail.stack["kind"] == kind).any()
-        ],
+        stack=[(label, sorted(stack[kind], key=str.lower)) for kind, label in STACK_LABELS.items() if kind in stack],
         links=_links(detail.links),
         documents=[
-            Link("document", str(r.title or r.type), ":material/description:", u, str(r.type))
-            for r in detail.documents.itertuples()
-            if (u := safe_url(r.url))
+            Link("document", _text(r["title"]) or _text(r["type"]), ":material/description:", u, _text(r["type"]))
+            for r in detail.documents.to_dict("records")
+            if (u := safe_url(r["url"]))
         ],
         qa_applicable=bool(ver.get("qa_applicable", True)) if ver else True,
         qa=_qa(detail.qa),
@@ -137,60 +138,51 @@ def build_page(detail: ComponentDetail, photos: dict[str, bytes]) -> ComponentPa
 
 
 def _text(value: Any) -> str:
-    return "" if value is None or (isinstance(value, float) and value != value) else str(value)
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
 
 
 def _facts(comp: dict[str, Any], ver: dict[str, Any]) -> list[tuple[str, str]]:
+    kloc = ver.get("code_kloc") if ver else None
+    category = " / ".join(p for p in (_text(comp.get("category")), _text(comp.get("subcategory"))) if p)
     facts = [
-        ("Life status", LIFE_STATUS_LABELS.get(comp.get("life_status") or "", _text(comp.get("life_status")))),
+        ("Life status", LIFE_STATUS_LABELS.get(_text(comp.get("life_status")), _text(comp.get("life_status")))),
         ("Type", _text(comp.get("type"))),
-        ("Category", " / ".join(p for p in (_text(comp.get("category")), _text(comp.get("subcategory"))) if p)),
+        ("Category", category),
         ("Vendor", _text(comp.get("vendor"))),
         ("Data privacy", _text(comp.get("privacy_class"))),
         ("Highly loaded", "yes" if comp.get("highly_loaded") else ""),
         ("API is public", _text(ver.get("api_is_public")) if ver else ""),
-        ("Code size", f"{ver['code_kloc']:g} KLOC" if ver and pd.notna(ver.get("code_kloc")) else ""),
+        ("Code size", f"{kloc:g} KLOC" if _text(kloc) else ""),
     ]
     return [(label, value) for label, value in facts if value]
 
 
 def _owners(owners: pd.DataFrame, photos: dict[str, bytes]) -> list[tuple[str, list[Person]]]:
-    out = []
-    for role in OWNER_ROLES:
-        rows = owners[owners["role"] == role]
-        if rows.empty:
-            continue
-        people = [
-            Person(str(r.username), _text(r.name) or str(r.username), photos.get(str(r.username).lower()))
-            for r in rows.itertuples()
-        ]
-        out.append((ROLE_LABELS[role], sorted(people, key=lambda p: p.name.lower())))
-    return out
+    by_role: dict[str, list[Person]] = {}
+    for r in owners.to_dict("records"):
+        username = str(r["username"])
+        person = Person(username, _text(r["name"]) or username, photos.get(username.lower()))
+        by_role.setdefault(str(r["role"]), []).append(person)
+    return [
+        (ROLE_LABELS[role], sorted(by_role[role], key=lambda p: p.name.lower()))
+        for role in OWNER_ROLES
+        if role in by_role
+    ]
 
 
 def _links(links: pd.DataFrame) -> list[Link]:
+    by_kind: dict[str, list[str]] = {}
+    for r in links.to_dict("records"):
+        by_kind.setdefault(str(r["kind"]), []).append(r["url"])
     out = []
     for kind, (label, icon) in LINK_KINDS.items():
-        for raw in links.loc[links["kind"] == kind, "url"]:
+        for raw in by_kind.get(kind, []):
             url = safe_url(raw)
             if url:
-                parts = urlsplit(url)
-                text = parts.netloc or url
-                out.append(Link(kind, label, icon, url, text))
+                out.append(Link(kind, label, icon, url, urlsplit(url).netloc or url))
     return out
-
-
-def _qa(qa: pd.DataFrame) -> pd.DataFrame:
-    when = pd.to_datetime(qa["signed_off_at"], errors="coerce")
-    return pd.DataFrame(
-        {
-            "test": qa["kind"].map(lambda k: QA_LABELS.get(k, k)),
-            "level": qa["level"].map(_level),
-            "notes": qa["notes"].map(_text),
-            "signed_off_by": qa["signed_off_by"].map(_text),
-            "signed_off_at": when.dt.date,
-        }
-    )
 
 
 def _level(level: str) -> str:
@@ -198,31 +190,52 @@ def _level(level: str) -> str:
     return f"{stars}  {level}" if stars != level and level not in ("n/a", "unknown") else stars
 
 
-def _edges(edges: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame(
+def _qa(qa: pd.DataFrame) -> pd.DataFrame:
+    rows = [
         {
-            "component": [component_href(str(n)) for n in edges["component"]],
-            "type": edges["type"].map(lambda t: DEPENDENCY_LABELS.get(t, t)),
-            "notes": edges["notes"].map(_text),
+            "test": QA_LABELS.get(r["kind"], r["kind"]),
+            "level": _level(str(r["level"])),
+            "notes": _text(r["notes"]),
+            "signed_off_by": _text(r["signed_off_by"]),
+            "signed_off_at": None if not _text(r["signed_off_at"]) else pd.Timestamp(r["signed_off_at"]).date(),
         }
-    )
+        for r in qa.to_dict("records")
+    ]
+    return pd.DataFrame(rows, columns=["test", "level", "notes", "signed_off_by", "signed_off_at"])
+
+
+def _edges(edges: pd.DataFrame) -> pd.DataFrame:
+    rows = [
+        {
+            "component": component_href(str(r["component"])),
+            "type": DEPENDENCY_LABELS.get(r["type"], r["type"]),
+            "notes": _text(r["notes"]),
+        }
+        for r in edges.to_dict("records")
+    ]
+    return pd.DataFrame(rows, columns=["component", "type", "notes"])
+
+
+DEPLOYMENT_COLUMNS = {
+    "product": "product_version",
+    "family": "product_family",
+    "location": "location_class",
+    "environment": "environment",
+    "runtime": "runtime",
+    "service": "service_name",
+    "binary": "binary_name",
+}
 
 
 def _deployments(deps: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "product": deps["product_version"],
-            "family": deps["product_family"],
-            "location": deps["location_class"],
-            "environment": deps["environment"].map(_text),
-            "runtime": deps["runtime"].map(_text),
-            "service": deps["service_name"].map(_text),
-            "binary": deps["binary_name"].map(_text),
-            "ports": deps["ports"].map(lambda ps: ", ".join(str(p) for p in ps)),
-            "new": deps["is_new"].fillna(False).astype(bool),
-            "notes": deps["notes"].map(_text),
-        }
-    )
+    rows = []
+    for r in deps.to_dict("records"):
+        row = {out: _text(r[col]) for out, col in DEPLOYMENT_COLUMNS.items()}
+        row["ports"] = ", ".join(str(p) for p in (r["ports"] or []))
+        row["new"] = bool(r["is_new"]) if _text(r["is_new"]) else False
+        row["notes"] = _text(r["notes"])
+        rows.append(row)
+    return pd.DataFrame(rows, columns=[*DEPLOYMENT_COLUMNS, "ports", "new", "notes"])
 
 
 def _notes(owner: Any, signee: Any) -> str:
@@ -234,50 +247,57 @@ def _notes(owner: Any, signee: Any) -> str:
     return "  ·  ".join(parts)
 
 
+SET_COLUMNS = ["requirement", "owner", "owner_by", "signee", "signee_by", "overall", "notes", "evidence"]
+
+
 def _sets(reqs: pd.DataFrame, set_statuses: pd.DataFrame) -> list[SetCard]:
-    if reqs.empty:
-        return []
-    status_by_set = dict(zip(set_statuses["set_id"], set_statuses["set_status"], strict=True))
+    status_by_set = {int(r["set_id"]): str(r["set_status"]) for r in set_statuses.to_dict("records")}
+    grouped: dict[int, list[dict[str, Any]]] = {}
+    for r in reqs.to_dict("records"):
+        grouped.setdefault(int(r["set_id"]), []).append(r)
     cards = []
-    for set_id, rows in reqs.sort_values(["set_position", "set_id", "requirement_position"]).groupby(
-        "set_id", sort=False
-    ):
-        excluded = bool(rows["excluded"].all())
-        signee = rows["signee_status"].map(mark) + rows["expired"].map(lambda e: " (expired)" if e else "")
-        table = pd.DataFrame(
+    for set_id, rows in sorted(grouped.items(), key=lambda kv: (kv[1][0]["set_position"], kv[0])):
+        rows.sort(key=lambda r: r["requirement_position"])
+        excluded = all(bool(r["excluded"]) for r in rows)
+        reasons = [_text(r["excluded_reason"]) for r in rows if _text(r["excluded_reason"])]
+        table = [
             {
-                "requirement": rows["requirement"].astype(str),
-                "owner": rows["owner_status"].map(mark),
-                "owner_by": rows["owner_by"].map(_text),
-                "signee": signee,
-                "signee_by": rows["signee_by"].map(_text),
-                "overall": rows["overall"].map(mark),
-                "notes": [_notes(o, s) for o, s in zip(rows["owner_notes"], rows["signee_notes"], strict=True)],
-                "evidence": rows["evidence_url"].map(safe_url),
+                "requirement": _text(r["requirement"]),
+                "owner": mark(r["owner_status"]),
+                "owner_by": _text(r["owner_by"]),
+                "signee": mark(r["signee_status"]) + (" (expired)" if r["expired"] else ""),
+                "signee_by": _text(r["signee_by"]),
+                "overall": mark(r["overall"]),
+                "notes": _notes(r["owner_notes"], r["signee_notes"]),
+                "evidence": safe_url(r["evidence_url"]),
             }
-        ).reset_index(drop=True)
-        reasons = [_text(r) for r in rows["excluded_reason"] if _text(r)]
+            for r in rows
+        ]
         cards.append(
             SetCard(
-                name=str(rows["set_name"].iloc[0]),
-                status="n/a" if excluded else str(status_by_set.get(set_id, "unknown")),
+                name=_text(rows[0]["set_name"]),
+                status="n/a" if excluded else status_by_set.get(set_id, "unknown"),
                 excluded_reason=(reasons[0] if reasons else "not applicable") if excluded else None,
-                rows=table,
+                rows=pd.DataFrame(table, columns=SET_COLUMNS),
             )
         )
     return cards
 
 
 def _history(history: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame(
+    rows = [
         {
-            "at": pd.to_datetime(history["at"], errors="coerce"),
-            "actor": history["actor"].map(_text),
-            "entity": history["entity"].map(lambda e: _text(e).replace("_", " ")),
-            "action": history["action"].map(_text),
-            "field": history["field"].map(_text),
-            "old": history["old_value"].map(_text),
-            "new": history["new_value"].map(_text),
-            "source": history["source"].map(_text),
+            "at": r["at"],
+            "actor": _text(r["actor"]),
+            "entity": _text(r["entity"]).replace("_", " "),
+            "action": _text(r["action"]),
+            "field": _text(r["field"]),
+            "old": _text(r["old_value"]),
+            "new": _text(r["new_value"]),
+            "source": _text(r["source"]),
         }
-    )
+        for r in history.to_dict("records")
+    ]
+    out = pd.DataFrame(rows, columns=["at", "actor", "entity", "action", "field", "old", "new", "source"])
+    out["at"] = pd.to_datetime(out["at"], errors="coerce")
+    return out
