@@ -92,7 +92,15 @@ def filter_options(url: str, version: int) -> FilterOptions:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
+def component_count(url: str, version: int) -> int:
+    with read_connection(engine(url)) as conn:
+        return ui_queries.component_count(conn)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
 def component_names(url: str, version: int) -> list[str]:
+    if not component_count(url, version):
+        return []
     return list(overview(url, version)["name"])
 
 

@@ -119,10 +119,20 @@ def build_page(detail: ComponentDetail, photos: dict[str, bytes]) -> ComponentPa
         current_version=current[0] if current else None,
         facts=_facts(comp, ver),
         owners=_owners(detail.owners, photos),
-        stack=[(label, sorted(stack[kind], key=str.lower)) for kind, label in STACK_LABELS.items() if kind in stack],
+        stack=[
+            (label, sorted(stack[kind], key=str.lower))
+            for kind, label in STACK_LABELS.items()
+            if kind in stack
+        ],
         links=_links(detail.links),
         documents=[
-            Link("document", _text(r["title"]) or _text(r["type"]), ":material/description:", u, _text(r["type"]))
+            Link(
+                "document",
+                _text(r["title"]) or _text(r["type"]),
+                ":material/description:",
+                u,
+                _text(r["type"]),
+            )
             for r in detail.documents.to_dict("records")
             if (u := safe_url(r["url"]))
         ],
@@ -147,7 +157,10 @@ def _facts(comp: dict[str, Any], ver: dict[str, Any]) -> list[tuple[str, str]]:
     kloc = ver.get("code_kloc") if ver else None
     category = " / ".join(p for p in (_text(comp.get("category")), _text(comp.get("subcategory"))) if p)
     facts = [
-        ("Life status", LIFE_STATUS_LABELS.get(_text(comp.get("life_status")), _text(comp.get("life_status")))),
+        (
+            "Life status",
+            LIFE_STATUS_LABELS.get(_text(comp.get("life_status")), _text(comp.get("life_status"))),
+        ),
         ("Type", _text(comp.get("type"))),
         ("Category", category),
         ("Vendor", _text(comp.get("vendor"))),
@@ -197,7 +210,9 @@ def _qa(qa: pd.DataFrame) -> pd.DataFrame:
             "level": _level(str(r["level"])),
             "notes": _text(r["notes"]),
             "signed_off_by": _text(r["signed_off_by"]),
-            "signed_off_at": None if not _text(r["signed_off_at"]) else pd.Timestamp(r["signed_off_at"]).date(),
+            "signed_off_at": None
+            if not _text(r["signed_off_at"])
+            else pd.Timestamp(r["signed_off_at"]).date(),
         }
         for r in qa.to_dict("records")
     ]

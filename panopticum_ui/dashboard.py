@@ -13,9 +13,9 @@ import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
 
+from panopticum_data.db import read_connection
 from panopticum_data.enums import LIFE_STATUS_LABELS
 from panopticum_data.queries import OverviewFilters, apply_filters
-from panopticum_data.db import read_connection
 
 from . import cached
 from .style import LINK_KINDS, component_href, mark, mark_colour, safe_url
@@ -102,10 +102,7 @@ def _by_category(frame: pd.DataFrame) -> pd.DataFrame:
     bands = frame["rating_band"].fillna("no rating")
     category = frame["category"].fillna("(none)")
     counts = (
-        pd.DataFrame({"category": category, "band": bands})
-        .value_counts()
-        .rename("components")
-        .reset_index()
+        pd.DataFrame({"category": category, "band": bands}).value_counts().rename("components").reset_index()
     )
     return counts.sort_values(["category", "band"], ignore_index=True)
 

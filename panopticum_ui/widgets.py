@@ -161,7 +161,9 @@ def profile(data: ComponentPage) -> None:
         st.subheader("Tech stack")
         if data.stack:
             st.markdown(
-                "  \n".join(f"**{label}**: {', '.join(md_text(n) for n in names)}" for label, names in data.stack)
+                "  \n".join(
+                    f"**{label}**: {', '.join(md_text(n) for n in names)}" for label, names in data.stack
+                )
             )
         else:
             st.caption("No tech stack yet.")

@@ -12,7 +12,9 @@ data = component.component_page_data(name, st.query_params.get("version")) if na
 if data is None:
     st.title("Component")
     if name:
-        st.warning(f"No component **{md_text(name)}** (or no such version of it).", icon=":material/search_off:")
+        st.warning(
+            f"No component **{md_text(name)}** (or no such version of it).", icon=":material/search_off:"
+        )
     widgets.component_picker(cached.component_names(*cached.key()))
     st.stop()
 

@@ -8,7 +8,7 @@ from panopticum_ui import cached, charts, dashboard, filters
 
 st.title("Components")
 url, version = cached.key()
-if not cached.component_names(url, version):
+if not cached.component_count(url, version):
     st.info("The registry is empty. Load the demo with `panopticum demo`.", icon=":material/inbox:")
     st.stop()
 

@@ -15,7 +15,7 @@ from ..errors import NotFound
 from ._util import frame
 from .entities import list_audit, list_deployments, list_owners, list_versions
 from .requirements import requirement_statuses
-from .scoring_inputs import score_inputs
+from .scoring_inputs import LINK_FIELDS, ROLE_FIELDS, ScoreInputs
 
 
 @dataclass(frozen=True)
@@ -129,10 +129,12 @@ def component_detail(
         .order_by(func.lower(src.name)),
     )
     reqs = requirement_statuses(conn, version_ids=[vid], now=now) if vid > 0 else pd.DataFrame()
+    owners = list_owners(conn, version_ids=[vid])
+    stack = _stack(conn, vid)
     scores: dict[str, Any] = {}
     set_status = pd.DataFrame(columns=["set_id", "set_name", "set_status"])
     if vid > 0:
-        inputs = score_inputs(conn, version_ids=[vid])
+        inputs = _score_inputs(ver, owners, stack, links, qa, reqs)
         scored = scoring.score_versions(
             profile=inputs.profile,
             qa_levels=inputs.qa_levels,
@@ -148,8 +150,8 @@ def component_detail(
         component=comp,
         version=ver,
         versions=versions,
-        owners=list_owners(conn, version_ids=[vid]),
-        stack=_stack(conn, vid),
+        owners=owners,
+        stack=stack,
         links=links,
         documents=documents,
         qa=qa,
@@ -198,3 +200,50 @@ def list_components_one(conn: Connection, component_id: int) -> dict[str, Any]:
         .order_by(m.Tag.name)
     ).scalars()
     return {**dict(row), "tags": list(tags)}
+
+
+def _score_inputs(
+    ver: dict[str, Any],
+    owners: pd.DataFrame,
+    stack: pd.DataFrame,
+    links: pd.DataFrame,
+    qa: pd.DataFrame,
+    reqs: pd.DataFrame,
+) -> ScoreInputs:
+    """The scorer's inputs for one version, from the frames the page reads anyway (no more queries)."""
+    vid = int(ver["version_id"])
+    field: dict[str, Any] = {f: [] for f in ROLE_FIELDS.values()}
+    for role, username in zip(owners["role"], owners["username"], strict=True):
+        field[ROLE_FIELDS[role]].append(username)
+    field["languages"] = list(stack.loc[stack["kind"] == "language", "name"])
+    for kind, name in LINK_FIELDS.items():
+        field[name] = list(links.loc[links["kind"] == kind, "url"])
+    field["api_is_public"] = ver.get("api_is_public")
+    field["qa_applicable"] = bool(ver.get("qa_applicable", True))
+    profile = pd.DataFrame({k: [v] for k, v in field.items()}, index=pd.Index([vid], name="version_id"))
+    qa_levels = pd.DataFrame({"version_id": vid, "kind": qa["kind"], "level": qa["level"]})
+    applicable = reqs[~reqs["excluded"]]
+    pairs = applicable[
+        [
+            "version_id",
+            "set_id",
+            "set_name",
+            "set_position",
+            "requirement_id",
+            "requirement",
+            "requirement_position",
+        ]
+    ].rename(columns={"requirement": "requirement_title"})
+    pairs = pairs.assign(validity_days=applicable["validity_days"].astype("float64"))
+    recorded = reqs[reqs["status_id"].notna()].drop_duplicates("requirement_id")
+    statuses = pd.DataFrame(
+        {
+            "version_id": recorded["version_id"],
+            "requirement_id": recorded["requirement_id"],
+            "owner_status": recorded["owner_status"],
+            "signee_status": recorded["signee_status"],
+            "signee_at": pd.to_datetime(recorded["signee_at"], utc=True).dt.tz_localize(None),
+        }
+    )
+    excluded = reqs.loc[reqs["excluded"], ["version_id", "set_id"]].drop_duplicates()
+    return ScoreInputs(profile, qa_levels, pairs.reset_index(drop=True), statuses, excluded)

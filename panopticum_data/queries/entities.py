@@ -127,13 +127,10 @@ def list_dependencies(conn: Connection, *, current_only: bool = False) -> pd.Dat
 def list_deployments(conn: Connection, *, version_id: int | None = None) -> pd.DataFrame:
     """Where each component version is deployed: product, location, environment, runtime, ports."""
     ports = (
-        select(
-            m.DeploymentPort.deployment_id,
-            group_concat(func.cast(m.TcpPort.port, m.TcpPort.name.type), conn.dialect.name).label("ports"),
-        )
-        .join(m.TcpPort, m.TcpPort.id == m.DeploymentPort.port_id)
-        .group_by(m.DeploymentPort.deployment_id)
-        .subquery()
+        select(group_concat(func.cast(m.TcpPort.port, m.TcpPort.name.type), conn.dialect.name))
+        .join(m.DeploymentPort, m.DeploymentPort.port_id == m.TcpPort.id)
+        .where(m.DeploymentPort.deployment_id == m.Deployment.id)
+        .scalar_subquery()
     )
     stmt = (
         select(
@@ -150,7 +147,7 @@ def list_deployments(conn: Connection, *, version_id: int | None = None) -> pd.D
             m.Deployment.name,
             m.Deployment.service_name,
             m.Deployment.binary_name,
-            ports.c.ports,
+            ports.label("ports"),
             m.Deployment.is_new,
             m.Deployment.notes,
             m.Deployment.row_version,
@@ -162,7 +159,6 @@ def list_deployments(conn: Connection, *, version_id: int | None = None) -> pd.D
         .join(m.LocationClass, m.LocationClass.id == m.Deployment.location_class_id)
         .outerjoin(m.Environment, m.Environment.id == m.Deployment.environment_id)
         .outerjoin(m.Runtime, m.Runtime.id == m.Deployment.runtime_id)
-        .outerjoin(ports, ports.c.deployment_id == m.Deployment.id)
         .order_by(func.lower(m.Component.name), m.ProductVersion.position, m.Deployment.id)
     )
     if version_id is not None:

@@ -19,6 +19,10 @@ from ._util import frame
 from .entities import _person_name
 
 
+def component_count(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(m.Component)).scalar_one())
+
+
 def login_accounts(conn: Connection) -> pd.DataFrame:
     """Active people who may log in with a local password: ``username, first_name, last_name,
     email, access_role``. The hash itself is never selected."""
@@ -71,7 +75,7 @@ def person_photos(conn: Connection, usernames: Sequence[str]) -> dict[str, bytes
     stmt = select(m.Person.username, m.Person.photo).where(
         func.lower(m.Person.username).in_(wanted), m.Person.photo.is_not(None)
     )
-    return {str(u).lower(): bytes(photo) for u, photo in conn.execute(stmt)}
+    return {str(u).lower(): bytes(photo) for u, photo in conn.execute(stmt) if photo is not None}
 
 
 def may_edit_component(conn: Connection, *, username: str | None, component_id: int) -> bool:

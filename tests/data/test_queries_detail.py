@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -103,3 +104,13 @@ def test_matrix_agrees_with_the_long_statuses_on_the_demo(engine: sa.Engine) -> 
             ), set_name
             overview = queries.components_overview(c, now=NOW).set_index("name")[set_name]
             assert matrix["set_status"].to_dict() == overview.reindex(matrix.index).to_dict(), set_name
+        overview = queries.components_overview(c, now=NOW).set_index("name")
+        for name in overview.index:
+            detail = component_detail(c, name, now=NOW)
+            for column in ("rating", "completeness", "qa_score"):
+                want = overview.loc[name, column]
+                assert (pd.isna(want) and pd.isna(detail.scores[column])) or detail.scores[column] == want, (
+                    name
+                )
+            sets = dict(zip(detail.set_statuses["set_name"], detail.set_statuses["set_status"], strict=True))
+            assert sets == {k: overview.loc[name, k] for k in sets}, name
