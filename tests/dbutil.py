@@ -80,7 +80,20 @@ def drop_database(admin_url: str, url: str) -> None:
         admin.dispose()
 
 
+_SEQUENCES: dict[str, list[str]] = {}
+
+
 def truncate_all(engine: sa.Engine) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    """Empty every table and restart every id sequence. DELETE (children first) is much faster than
+    TRUNCATE for the handful of rows a test writes."""
+    url = str(engine.url)
     with engine.begin() as conn:
-        conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        if url not in _SEQUENCES:
+            _SEQUENCES[url] = list(
+                conn.exec_driver_sql(
+                    "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) FROM pg_sequences"
+                ).scalars()
+            )
+        statements = [f'DELETE FROM "{t.name}"' for t in reversed(Base.metadata.sorted_tables)]
+        statements += [f"ALTER SEQUENCE {seq} RESTART WITH 1" for seq in _SEQUENCES[url]]
+        conn.exec_driver_sql(";\n".join(statements))

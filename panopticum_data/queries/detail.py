@@ -111,7 +111,7 @@ def component_detail(
         .where(m.QaLevel.version_id == vid),
     ).set_index("kind")
     qa = qa_rows.reindex(list(scoring.QA_KINDS))
-    qa["level"] = qa["level"].fillna("unknown")
+    qa["level"] = qa["level"].astype(object).fillna("unknown")
     qa = qa.reset_index().rename(columns={"index": "kind"})
     dst, src = m.Component, m.Component
     deps = frame(
