@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Executable
 from sqlalchemy.sql import ColumnElement, func
@@ -18,7 +19,18 @@ def frame(conn: Connection, stmt: Executable, columns: Sequence[str] | None = No
     if not rows:
         return pd.DataFrame({k: [] for k in keys})
     # column-wise construction: several times faster than a list of Row objects
-    return pd.DataFrame(dict(zip(keys, (list(col) for col in zip(*rows, strict=True)), strict=True)))
+    return pd.DataFrame(dict(zip(keys, (_column(col) for col in zip(*rows, strict=True)), strict=True)))
+
+
+def _column(values: tuple[Any, ...]) -> Any:
+    """Text stays in object columns of Python strings: for the small frames of a page, pandas 3's
+    Arrow-backed ``str`` dtype costs more to build than the whole query (it still reads the same)."""
+    for value in values:
+        if value is not None:
+            if isinstance(value, str):
+                return np.array(values, dtype=object)
+            break
+    return list(values)
 
 
 def group_concat(column: Any, dialect_name: str, separator: str = ", ") -> ColumnElement[str]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, func, select, true
+from sqlalchemy import Connection, bindparam, func, select, true
 from sqlalchemy.orm import aliased
 
 from .. import models as m
@@ -39,9 +41,32 @@ def requirement_statuses(
     owner claim, signee verdict (expired verdicts count as unknown), overall status, notes, who and when.
     Missing status rows appear as owner "unknown" / signee "unknown". Excluded sets show "n/a"."""
     now = now or datetime.now(UTC)
+    params: dict[str, Any] = {}
+    if version_ids is not None:
+        params["version_ids"] = [int(v) for v in version_ids]
+    if requirement_set is not None:
+        params["set_id"], _ = resolve_set(conn, requirement_set)
+    stmt = _statuses_statement(version_ids is not None, requirement_set is not None)
+    df = frame(conn, stmt.params(**params) if params else stmt)
+    df["owner_status"] = df["owner_status"].fillna("unknown")
+    df["signee_status"] = df["signee_status"].fillna("unknown")
+    df["excluded"] = df["excluded"].fillna(False).astype(bool)
+    signee_at = pd.to_datetime(df["signee_at"], utc=True).dt.tz_localize(None)
+    df["signee_effective"] = scoring.expire_verdicts(
+        df["signee_status"], signee_at=signee_at, validity_days=df["validity_days"].astype("float64"), now=now
+    )
+    df["expired"] = df["signee_effective"].ne(df["signee_status"])
+    df["overall"] = scoring.overall_status(df["owner_status"], df["signee_effective"])
+    df.loc[df["excluded"], "overall"] = "n/a"
+    return df
+
+
+@cache
+def _statuses_statement(by_versions: bool, by_set: bool) -> Any:
+    """Built once per shape (building a select this size costs more than running it for one version)."""
     item, rset, req = m.RequirementSetItem, m.RequirementSet, m.Requirement
     owner_p, signee_p = aliased(m.Person), aliased(m.Person)
-    if version_ids is None:
+    if not by_versions:
         versions = select(
             m.Component.current_version_id.label("version_id"),
             m.Component.id.label("component_id"),
@@ -57,7 +82,7 @@ def requirement_statuses(
                 m.ComponentVersion.version,
             )
             .join(m.Component, m.Component.id == m.ComponentVersion.component_id)
-            .where(m.ComponentVersion.id.in_([int(v) for v in version_ids]))
+            .where(m.ComponentVersion.id.in_(bindparam("version_ids", expanding=True)))
         )
     v = versions.subquery()
     reqs = (
@@ -73,9 +98,8 @@ def requirement_statuses(
         .join(rset, rset.id == item.set_id)
         .join(req, req.id == item.requirement_id)
     )
-    if requirement_set is not None:
-        set_id, _ = resolve_set(conn, requirement_set)
-        reqs = reqs.where(item.set_id == set_id)
+    if by_set:
+        reqs = reqs.where(item.set_id == bindparam("set_id"))
     r = reqs.subquery()
     rs = m.RequirementStatus
     stmt = (
@@ -116,18 +140,7 @@ def requirement_statuses(
         )
         .order_by(func.lower(v.c.component), r.c.set_position, r.c.set_id, r.c.requirement_position)
     )
-    df = frame(conn, stmt)
-    df["owner_status"] = df["owner_status"].fillna("unknown")
-    df["signee_status"] = df["signee_status"].fillna("unknown")
-    df["excluded"] = df["excluded"].fillna(False).astype(bool)
-    signee_at = pd.to_datetime(df["signee_at"], utc=True).dt.tz_localize(None)
-    df["signee_effective"] = scoring.expire_verdicts(
-        df["signee_status"], signee_at=signee_at, validity_days=df["validity_days"].astype("float64"), now=now
-    )
-    df["expired"] = df["signee_effective"].ne(df["signee_status"])
-    df["overall"] = scoring.overall_status(df["owner_status"], df["signee_effective"])
-    df.loc[df["excluded"], "overall"] = "n/a"
-    return df
+    return stmt
 
 
 def requirement_matrix(
