@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -11,9 +11,14 @@ from sqlalchemy import Connection, Executable
 from sqlalchemy.sql import ColumnElement, func
 
 
-def frame(conn: Connection, stmt: Executable, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """Run a select and return its rows as a DataFrame (column names from the select's labels)."""
-    result = conn.execute(stmt)
+def frame(
+    conn: Connection,
+    stmt: Executable,
+    columns: Sequence[str] | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Run a select (with bound ``params``) and return its rows as a DataFrame (names from the labels)."""
+    result = conn.execute(stmt, dict(params) if params else None)
     keys = list(columns or result.keys())
     rows = result.fetchall()
     if not rows:

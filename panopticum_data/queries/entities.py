@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, and_, func, literal, select
+from sqlalchemy import Connection, and_, bindparam, func, literal, select
 from sqlalchemy.orm import aliased
 
 from .. import models as m
@@ -65,6 +66,15 @@ def list_components(conn: Connection) -> pd.DataFrame:
 
 def list_versions(conn: Connection, *, component_id: int | None = None) -> pd.DataFrame:
     """Every component version with its component, owners (maintainer, QA) and whether it is current."""
+    params = None if component_id is None else {"component_id": int(component_id)}
+    df = frame(conn, _versions_statement(component_id is not None), params=params)
+    df["is_current"] = df["is_current"].fillna(False).astype(bool)
+    df["code_kloc"] = pd.to_numeric(df["code_kloc"], errors="coerce").astype("float64")
+    return df
+
+
+@cache
+def _versions_statement(one_component: bool) -> Any:
     maint, qa = aliased(m.Person), aliased(m.Person)
     stmt = (
         select(
@@ -88,12 +98,9 @@ def list_versions(conn: Connection, *, component_id: int | None = None) -> pd.Da
         .outerjoin(qa, qa.id == m.ComponentVersion.responsible_qa_id)
         .order_by(func.lower(m.Component.name), m.ComponentVersion.id)
     )
-    if component_id is not None:
-        stmt = stmt.where(m.ComponentVersion.component_id == component_id)
-    df = frame(conn, stmt)
-    df["is_current"] = df["is_current"].fillna(False).astype(bool)
-    df["code_kloc"] = pd.to_numeric(df["code_kloc"], errors="coerce").astype("float64")
-    return df
+    if one_component:
+        stmt = stmt.where(m.ComponentVersion.component_id == bindparam("component_id"))
+    return stmt
 
 
 def list_dependencies(conn: Connection, *, current_only: bool = False) -> pd.DataFrame:
@@ -126,8 +133,18 @@ def list_dependencies(conn: Connection, *, current_only: bool = False) -> pd.Dat
 
 def list_deployments(conn: Connection, *, version_id: int | None = None) -> pd.DataFrame:
     """Where each component version is deployed: product, location, environment, runtime, ports."""
+    params = None if version_id is None else {"version_id": int(version_id)}
+    df = frame(conn, _deployments_statement(conn.dialect.name, version_id is not None), params=params)
+    df["ports"] = df["ports"].map(
+        lambda v: sorted(int(p) for p in v.split(", ")) if isinstance(v, str) and v else []
+    )
+    return df
+
+
+@cache
+def _deployments_statement(dialect: str, one_version: bool) -> Any:
     ports = (
-        select(group_concat(func.cast(m.TcpPort.port, m.TcpPort.name.type), conn.dialect.name))
+        select(group_concat(func.cast(m.TcpPort.port, m.TcpPort.name.type), dialect))
         .join(m.DeploymentPort, m.DeploymentPort.port_id == m.TcpPort.id)
         .where(m.DeploymentPort.deployment_id == m.Deployment.id)
         .scalar_subquery()
@@ -161,13 +178,9 @@ def list_deployments(conn: Connection, *, version_id: int | None = None) -> pd.D
         .outerjoin(m.Runtime, m.Runtime.id == m.Deployment.runtime_id)
         .order_by(func.lower(m.Component.name), m.ProductVersion.position, m.Deployment.id)
     )
-    if version_id is not None:
-        stmt = stmt.where(m.Deployment.version_id == version_id)
-    df = frame(conn, stmt)
-    df["ports"] = df["ports"].map(
-        lambda v: sorted(int(p) for p in v.split(", ")) if isinstance(v, str) and v else []
-    )
-    return df
+    if one_version:
+        stmt = stmt.where(m.Deployment.version_id == bindparam("version_id"))
+    return stmt
 
 
 def list_people(conn: Connection) -> pd.DataFrame:
@@ -208,6 +221,12 @@ def list_people(conn: Connection) -> pd.DataFrame:
 
 def list_owners(conn: Connection, *, version_ids: list[int] | None = None) -> pd.DataFrame:
     """Long frame of owners: one row per (version, role, person), all seven roles."""
+    params = None if version_ids is None else {"version_ids": [int(v) for v in version_ids]}
+    return frame(conn, _owners_statement(version_ids is not None), params=params)
+
+
+@cache
+def _owners_statement(some_versions: bool) -> Any:
     single = []
     for role, column in (
         ("maintainer", m.ComponentVersion.maintainer_id),
@@ -229,9 +248,9 @@ def list_owners(conn: Connection, *, version_ids: list[int] | None = None) -> pd
         _person_name(m.Person).label("name"),
         m.Person.email,
     ).join(m.Person, m.Person.id == union.c.person_id)
-    if version_ids is not None:
-        stmt = stmt.where(union.c.version_id.in_(version_ids))
-    return frame(conn, stmt.order_by(union.c.version_id, union.c.role, m.Person.username))
+    if some_versions:
+        stmt = stmt.where(union.c.version_id.in_(bindparam("version_ids", expanding=True)))
+    return stmt.order_by(union.c.version_id, union.c.role, m.Person.username)
 
 
 def list_requirement_sets(conn: Connection) -> pd.DataFrame:

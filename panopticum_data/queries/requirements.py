@@ -47,7 +47,7 @@ def requirement_statuses(
     if requirement_set is not None:
         params["set_id"], _ = resolve_set(conn, requirement_set)
     stmt = _statuses_statement(version_ids is not None, requirement_set is not None)
-    df = frame(conn, stmt.params(**params) if params else stmt)
+    df = frame(conn, stmt, params=params)
     df["owner_status"] = df["owner_status"].fillna("unknown")
     df["signee_status"] = df["signee_status"].fillna("unknown")
     df["excluded"] = df["excluded"].fillna(False).astype(bool)

@@ -12,6 +12,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -138,17 +139,32 @@ def chromium() -> Path:
     return CHROMIUM
 
 
+IDLE = """() => !document.querySelector(
+    '[data-stale="true"], [data-testid^="stStatusWidgetRunning"]')"""
+
+
+def settle(page: Any) -> None:
+    """Wait until the app has finished its reruns (the re-login cookie may cause one more)."""
+    for _ in range(2):
+        page.wait_for_function(IDLE, timeout=WAIT_MS)
+        page.wait_for_timeout(300)
+
+
 def _expected_first_row(demo_url: str) -> str:
     engine = make_engine(demo_url)
     try:
         with read_connection(engine) as conn:
-            frame = queries.apply_filters(conn, queries.components_overview(conn), queries.OverviewFilters(text=SEARCH))
+            frame = queries.apply_filters(
+                conn, queries.components_overview(conn), queries.OverviewFilters(text=SEARCH)
+            )
     finally:
         engine.dispose()
     return str(frame["name"].iloc[0])
 
 
-def test_owner_filters_the_dashboard_and_opens_a_component(chromium: Path, server: str, demo_url: str) -> None:
+def test_owner_filters_the_dashboard_and_opens_a_component(
+    chromium: Path, server: str, demo_url: str
+) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     first = _expected_first_row(demo_url)
@@ -167,9 +183,9 @@ def test_owner_filters_the_dashboard_and_opens_a_component(chromium: Path, serve
             page.locator("input[type=password]").fill("owner")
             page.get_by_role("button", name="Log in").click()
             expect(page.get_by_role("heading", name="Components")).to_be_visible(timeout=WAIT_MS)
-            page.screenshot(path=str(ARTIFACTS / "debug-after-login.png"))
-            print(page.locator("section[data-testid=stSidebar]").inner_text())
+            settle(page)
             expect(page.get_by_text("Signed in as")).to_be_visible()
+            expect(page.get_by_test_id("stDataFrame")).to_be_visible()
 
             search = page.get_by_placeholder("Name, description or tag")
             search.fill(SEARCH)
@@ -177,28 +193,30 @@ def test_owner_filters_the_dashboard_and_opens_a_component(chromium: Path, serve
             expect(page).to_have_url(f"{server}/?q={SEARCH}", timeout=WAIT_MS)
             total = page.get_by_test_id("stMetricValue").first
             expect(total).not_to_have_text("50", timeout=WAIT_MS)
+            settle(page)
             page.screenshot(path=str(ARTIFACTS / "dashboard-filtered.png"))
 
             grid = page.get_by_test_id("stDataFrame").first
             expect(grid).to_be_visible()
-            page.wait_for_timeout(500)  # the grid's canvas settles after the rerun
             box = grid.bounding_box()
             assert box is not None
+            cell = (box["x"] + 40, box["y"] + 35 + 17)  # row 1, column "Component" (rows are 35 px)
+            page.mouse.move(*cell)  # the grid resolves the link under the pointer on hover
+            page.wait_for_timeout(300)
             with context.expect_page(timeout=WAIT_MS) as opened:  # a link cell opens a new tab
-                page.mouse.click(box["x"] + 40, box["y"] + 35 + 17)  # row 1, column "Component"
+                page.mouse.click(*cell)
             component = opened.value
-            expect(component).to_have_url(
-                f"{server}/component?name={quote(first)}", timeout=WAIT_MS
-            )
+            expect(component).to_have_url(f"{server}/component?name={quote(first)}", timeout=WAIT_MS)
             # the new tab logs in again from the cookie, and opens the linked page
             expect(component.get_by_role("heading", name=first)).to_be_visible(timeout=WAIT_MS)
             expect(component.get_by_role("tab", name="Profile")).to_be_visible()
-            component.wait_for_timeout(1000)
+            settle(component)
             component.screenshot(path=str(ARTIFACTS / "component-page.png"), full_page=True)
 
             # user text with HTML shows as text, and nothing runs
             component.goto(f"{server}/component?name={quote(XSS_COMPONENT)}")
             expect(component.get_by_role("heading", name=XSS_COMPONENT)).to_be_visible(timeout=WAIT_MS)
+            settle(component)
             expect(component.get_by_text(XSS, exact=False)).to_be_visible()
             assert component.locator("img[src='x']").count() == 0
             assert component.locator("script:has-text('alert(2)')").count() == 0

@@ -75,7 +75,9 @@ def test_shows_every_section_of_a_component(demo_url: str, monkeypatch: pytest.M
     assert missing and f"({len(d.scores['missing'])})" in missing[0].label
 
 
-def test_version_from_the_url_and_the_version_selector(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_version_from_the_url_and_the_version_selector(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     old = detail(demo_url, PAYMENT, "2.9")
     at = component_page(demo_url, monkeypatch, "viewer", name=PAYMENT, version="2.9")
     picker = at.selectbox(key=f"version_of_{old.component['component_id']}")
@@ -107,7 +109,9 @@ def test_without_a_name_the_page_offers_a_picker(demo_url: str, monkeypatch: pyt
     assert len(at.selectbox(key="component_picker").options) == 50
 
 
-def test_renders_on_an_empty_registry(db_url: str, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_renders_on_an_empty_registry(
+    db_url: str, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with session_scope(engine) as session:
         add_user(session, actor=SYSTEM, username="someone", password="long enough")
     at = log_in(open_app(db_url, monkeypatch, query={"name": "x"}, page=PAGE), "someone", "long enough")
@@ -115,7 +119,9 @@ def test_renders_on_an_empty_registry(db_url: str, engine: sa.Engine, monkeypatc
     assert at.selectbox(key="component_picker").options == []
 
 
-def test_a_small_registry_with_an_excluded_set(db_url: str, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_small_registry_with_an_excluded_set(
+    db_url: str, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     small_registry.build(engine)
     with session_scope(engine) as session:
         add_user(session, actor=SYSTEM, username="someone", password="long enough")

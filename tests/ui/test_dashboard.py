@@ -66,7 +66,9 @@ def common(frame: pd.DataFrame, column: str) -> str:
     return str(values.value_counts().index[0])
 
 
-def test_renders_the_demo_registry(demo_url: str, monkeypatch: pytest.MonkeyPatch, overview: pd.DataFrame) -> None:
+def test_renders_the_demo_registry(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch, overview: pd.DataFrame
+) -> None:
     at = dashboard(demo_url, monkeypatch)
     assert shown(at) == names(overview)
     table = at.dataframe[0].value
@@ -247,7 +249,9 @@ def test_tiles_summarise_the_filtered_set(
     assert tiles["Fully signed"] == f"{signed:.0%}"
 
 
-def test_a_viewer_sees_no_edit_controls_on_the_dashboard(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_viewer_sees_no_edit_controls_on_the_dashboard(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     at = dashboard(demo_url, monkeypatch)
     assert [b.key for b in at.button] == ["panopticum_logout"]
     assert not at.data_editor
