@@ -25,13 +25,15 @@ from panopticum_data.db import make_engine, session_scope
 from panopticum_data.demo.scale import generate_scale
 from panopticum_data.queries.detail import component_detail
 from panopticum_data.queries.requirements import requirement_matrix
+from panopticum_data.registry import Registry
 from panopticum_data.services import SYSTEM
 from panopticum_data.services.requirements import ClaimChange, set_owner_claims
 from tests.dbutil import migrate
 
 DATA = Path(__file__).resolve().parent / "data"
-TARGETS = {  # seconds, at 10,000 components (issue 2)
+TARGETS: dict[str, float | None] = {  # seconds, at 10,000 components (issue 2)
     "overview": 0.5,
+    "overview, one connection": None,  # the same work on one connection, for comparison
     "component detail": 0.05,
     "set matrix": 1.0,
     "save 100 changes": 0.5,
@@ -84,7 +86,12 @@ def bench(engine: Engine, repeat: int, rng: random.Random) -> dict[str, list[flo
             select(m.RequirementStatus.version_id, m.RequirementStatus.requirement_id).limit(20_000)
         ).all()
 
-    def overview() -> None:
+    registry = Registry(engine)
+
+    def overview() -> None:  # what reg.overview() does: two connections, statuses read alongside
+        registry.overview()
+
+    def overview_one_connection() -> None:
         with engine.connect() as conn, conn.begin():
             queries.components_overview(conn)
 
@@ -109,6 +116,7 @@ def bench(engine: Engine, repeat: int, rng: random.Random) -> dict[str, list[flo
 
     return {
         "overview": timed(overview, repeat),
+        "overview, one connection": timed(overview_one_connection, repeat),
         "component detail": timed(detail, repeat * 3),
         "set matrix": timed(matrix, repeat),
         "save 100 changes": timed(save, repeat),
@@ -143,9 +151,10 @@ def main(argv: list[str] | None = None) -> int:
             runs = results[size][path]
             med = statistics.median(runs)
             cells.append(f"{med * 1000:.0f} ms ({min(runs) * 1000:.0f}–{max(runs) * 1000:.0f})")
-            if size == 10000 and med > target:
+            if size == 10000 and target is not None and med > target:
                 failed = True
-        print(f"| {path} | " + " | ".join(cells) + f" | ≤ {target * 1000:.0f} ms |")
+        goal = "—" if target is None else f"≤ {target * 1000:.0f} ms"
+        print(f"| {path} | " + " | ".join(cells) + f" | {goal} |")
     return 1 if failed else 0
 
 

@@ -1,7 +1,7 @@
 """Local password login with throttling. The answer never tells whether a username exists.
 
 After ``FREE_FAILURES`` failed tries for a username (existing or not), each further try must wait
-``2 ** (failures - FREE_FAILURES)`` seconds (at most ``MAX_DELAY_S``) after the previous failure;
+``2 ** (failures - FREE_FAILURES + 1)`` seconds (2, 4, 8, … at most ``MAX_DELAY_S``) after the previous failure;
 a try inside that wait is refused without checking the password. A success resets the count.
 """
 

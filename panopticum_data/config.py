@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +30,12 @@ class Settings:
     sqlite_busy_timeout_ms: int = 5000
     ldap_url: str | None = None
     ldap_bind_dn: str | None = None
-    ldap_bind_password: str | None = None
+    ldap_bind_password: str | None = field(default=None, repr=False)
     ldap_base_dn: str | None = None
     jira_url: str | None = None
     jira_user: str | None = None
-    jira_token: str | None = None
-    cookie_key: str | None = None
+    jira_token: str | None = field(default=None, repr=False)
+    cookie_key: str | None = field(default=None, repr=False)
 
     @property
     def is_sqlite(self) -> bool:

@@ -13,6 +13,10 @@ from sqlalchemy.orm import Session
 WRITE_OPTION = "panopticum_write"
 
 
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
 def make_engine(url: str, *, busy_timeout_ms: int = 5000, **kwargs: Any) -> Engine:
     """Create an engine; for SQLite, set the pragmas on every new connection.
 
@@ -27,6 +31,9 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, **kwargs: Any) -> Engi
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+            # SQLite's own lower() folds ASCII only; names are unique and looked up ignoring case
+            # for every alphabet ("Ärzte" = "ärzte"), as on PostgreSQL with a UTF-8 locale.
+            dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
             cur = dbapi_connection.cursor()
             if not in_memory:
                 cur.execute("PRAGMA journal_mode=WAL")

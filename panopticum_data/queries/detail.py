@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, func, literal, select
 
@@ -35,6 +36,7 @@ class ComponentDetail:
     set_statuses: pd.DataFrame
     scores: dict[str, Any]
     history: pd.DataFrame
+    exclusions: pd.DataFrame = field(default_factory=pd.DataFrame)  # set_id, set_name, reason, by, at
 
 
 def _stack(conn: Connection, version_id: int) -> pd.DataFrame:
@@ -63,8 +65,8 @@ def component_detail(
 ) -> ComponentDetail:
     """The component (by id or case-insensitive name) at its current version, or at ``version``."""
     now = now or datetime.now(UTC)
-    col = m.Component.id if isinstance(component, int) else func.lower(m.Component.name)
-    key = component if isinstance(component, int) else component.lower()
+    col = m.Component.id if isinstance(component, int | np.integer) else func.lower(m.Component.name)
+    key = int(component) if isinstance(component, int | np.integer) else component.lower()
     comp_row = conn.execute(select(m.Component.id).where(col == key)).first()
     if comp_row is None:
         raise NotFound("component", component)
@@ -130,11 +132,24 @@ def component_detail(
     )
     reqs = requirement_statuses(conn, version_ids=[vid], now=now) if vid > 0 else pd.DataFrame()
     owners = list_owners(conn, version_ids=[vid])
+    exclusions = frame(
+        conn,
+        select(
+            m.SetExclusion.set_id,
+            m.RequirementSet.name.label("set_name"),
+            m.SetExclusion.reason,
+            m.Person.username.label("excluded_by"),
+            m.SetExclusion.excluded_at,
+        )
+        .join(m.RequirementSet, m.RequirementSet.id == m.SetExclusion.set_id)
+        .outerjoin(m.Person, m.Person.id == m.SetExclusion.excluded_by_id)
+        .where(m.SetExclusion.version_id == vid),
+    )
     stack = _stack(conn, vid)
     scores: dict[str, Any] = {}
     set_status = pd.DataFrame(columns=["set_id", "set_name", "set_status"])
     if vid > 0:
-        inputs = _score_inputs(ver, owners, stack, links, qa, reqs)
+        inputs = _score_inputs(ver, owners, stack, links, qa, reqs, exclusions)
         scored = scoring.score_versions(
             profile=inputs.profile,
             qa_levels=inputs.qa_levels,
@@ -144,7 +159,7 @@ def component_detail(
         )
         scores = scored.iloc[0].to_dict()
         set_status = scoring.set_statuses(inputs.pairs, inputs.statuses, inputs.excluded, now=now)
-        names = reqs.drop_duplicates("set_id").set_index("set_id")["set_name"]
+        names = dict(conn.execute(select(m.RequirementSet.id, m.RequirementSet.name)).all())
         set_status["set_name"] = set_status["set_id"].map(names)
     return ComponentDetail(
         component=comp,
@@ -162,6 +177,7 @@ def component_detail(
         set_statuses=set_status,
         scores=scores,
         history=list_audit(conn, component_id=component_id, limit=500),
+        exclusions=exclusions,
     )
 
 
@@ -209,6 +225,7 @@ def _score_inputs(
     links: pd.DataFrame,
     qa: pd.DataFrame,
     reqs: pd.DataFrame,
+    exclusions: pd.DataFrame,
 ) -> ScoreInputs:
     """The scorer's inputs for one version, from the frames the page reads anyway (no more queries)."""
     vid = int(ver["version_id"])
@@ -245,5 +262,5 @@ def _score_inputs(
             "signee_at": pd.to_datetime(recorded["signee_at"], utc=True).dt.tz_localize(None),
         }
     )
-    excluded = reqs.loc[reqs["excluded"], ["version_id", "set_id"]].drop_duplicates()
+    excluded = pd.DataFrame({"version_id": vid, "set_id": exclusions["set_id"].astype("int64")})
     return ScoreInputs(profile, qa_levels, pairs.reset_index(drop=True), statuses, excluded)

@@ -239,10 +239,19 @@ def components_overview(
         full = pd.array([pd.NA] * len(out), dtype="Int64")
         full[has_version] = values
         out[column] = full
-    for sid, name in zip(layout.set_ids, layout.set_names, strict=True):
+    all_sets = conn.execute(
+        select(m.RequirementSet.id, m.RequirementSet.name).order_by(
+            m.RequirementSet.position, m.RequirementSet.id
+        )
+    ).all()
+    for sid, name in all_sets:
         col = np.full(len(out), None, dtype=object)
-        col[has_version] = set_status[sid].to_numpy()
-        out[name] = col
+        if sid in set_status.columns:
+            col[has_version] = set_status[sid].to_numpy()
+        else:  # a set without requirements: no status, except "n/a" where a version excludes it
+            hit = excluded.loc[excluded["set_id"] == sid, "version_id"].astype("int64")
+            col[out["version_id"].isin(hit).fillna(False).to_numpy(dtype=bool)] = "n/a"
+        out[name] = pd.Series(col, index=out.index, dtype=object)  # None, not NaN, where no status
     marked = [v.split(SEP) if isinstance(v, str) and v else [] for v in out["products"]]
     out["products"] = [sorted({p[1:] for p in ps}) for ps in marked]
     out["new_in_products"] = [sorted({p[1:] for p in ps if p[0] == "+"}) for ps in marked]
@@ -250,7 +259,7 @@ def components_overview(
         out[column] = [sorted(set(v.split(SEP))) if isinstance(v, str) and v else [] for v in out[column]]
     out["rating_band"] = scoring.bands(out["rating"])
     out["version_id"] = out["version_id"].astype("Int64")
-    out.attrs["set_columns"] = list(layout.set_names)
+    out.attrs["set_columns"] = [name for _, name in all_sets]
     return apply_filters(conn, out, filters) if filters else out
 
 

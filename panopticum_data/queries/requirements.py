@@ -22,8 +22,12 @@ from .entities import list_requirements
 
 def resolve_set(conn: Connection, requirement_set: int | str) -> tuple[int, str]:
     """A set's (id, name) from its id or its name (case-insensitive); NotFound otherwise."""
-    col = m.RequirementSet.id if isinstance(requirement_set, int) else func.lower(m.RequirementSet.name)
-    key = requirement_set if isinstance(requirement_set, int) else requirement_set.lower()
+    col = (
+        m.RequirementSet.id
+        if isinstance(requirement_set, int | np.integer)
+        else func.lower(m.RequirementSet.name)
+    )
+    key = int(requirement_set) if isinstance(requirement_set, int | np.integer) else requirement_set.lower()
     row = conn.execute(select(m.RequirementSet.id, m.RequirementSet.name).where(col == key)).first()
     if row is None:
         raise NotFound("requirement_set", requirement_set)

@@ -15,7 +15,8 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 def build(engine: Engine, *, extra_components: int = 0, undated: bool = False) -> dict[str, Any]:
-    """Sets A (r1, r2, r3), B (r3, r4; verdicts valid 30 days), C (r5). r3 is in A and B."""
+    """Sets A (r1, r2, r3), B (r3, r4; verdicts valid 30 days), C (r5), D (empty). r3 is in A and B.
+    alpha excludes D; delta excludes B (so its 45-day-old r3 verdict counts, through A)."""
     ids: dict[str, Any] = {}
     with session_scope(engine) as s:
         cat = m.Category(name="Core", position=1)
@@ -34,6 +35,7 @@ def build(engine: Engine, *, extra_components: int = 0, undated: bool = False) -
             m.RequirementSet(name="A", position=1),
             m.RequirementSet(name="B", position=2, validity_days=30),
             m.RequirementSet(name="C", position=3),
+            m.RequirementSet(name="D", position=4),  # no requirements yet
         ]
         reqs = [m.Requirement(title=f"r{i}", description=f"requirement {i}") for i in range(1, 6)]
         s.add_all(sets + reqs)
@@ -64,7 +66,12 @@ def build(engine: Engine, *, extra_components: int = 0, undated: bool = False) -
             (
                 "delta",
                 True,
-                {0: ("ready", "ready", 1), 1: ("ready", "not_ready", 1), 4: ("ready", "ready", 3)},
+                {
+                    0: ("ready", "ready", 1),
+                    1: ("ready", "not_ready", 1),
+                    2: ("ready", "ready", 45),
+                    4: ("ready", "ready", 3),
+                },
                 1,
             ),
         ]
@@ -95,6 +102,8 @@ def build(engine: Engine, *, extra_components: int = 0, undated: bool = False) -
                 )
             if excluded is not None:
                 s.add(m.SetExclusion(version_id=ver.id, set_id=sets[excluded].id, reason="not a service"))
+            if name == "alpha":
+                s.add(m.SetExclusion(version_id=ver.id, set_id=sets[3].id, reason="nothing to sign yet"))
             if name == "alpha":
                 s.add(m.ComponentTag(component_id=comp.id, tag_id=tag.id))
                 s.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -40,12 +41,19 @@ def test_downgrade_to_base_and_back(engine: sa.Engine) -> None:
     assert set(Base.metadata.tables) <= set(sa.inspect(engine).get_table_names())
 
 
-def test_names_are_unique_ignoring_case(engine: sa.Engine) -> None:
+@pytest.mark.parametrize(
+    ("first", "second"), [("Payments", "PAYMENTS"), ("Ärzte", "ÄRZTE"), ("Émile", "émile")]
+)
+def test_names_are_unique_ignoring_case(engine: sa.Engine, first: str, second: str) -> None:
     with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO category (name, position) VALUES ('Payments', 1)"))
+        conn.execute(sa.text("INSERT INTO category (name, position) VALUES (:n, 1)"), {"n": first})
+        found = conn.execute(
+            sa.text("SELECT name FROM category WHERE lower(name) = :n"), {"n": second.lower()}
+        )
+        assert found.scalar_one() == first  # looked up ignoring case, in every alphabet
     try:
         with engine.begin() as conn:
-            conn.execute(sa.text("INSERT INTO category (name, position) VALUES ('PAYMENTS', 2)"))
+            conn.execute(sa.text("INSERT INTO category (name, position) VALUES (:n, 2)"), {"n": second})
     except sa.exc.IntegrityError:
         pass
     else:

@@ -64,7 +64,7 @@ def test_component_detail(conn: sa.Connection) -> None:
     assert list(detail.qa["kind"])[:2] == ["manual", "unit"] and len(detail.qa) == 9
     assert len(detail.deployments) == 1 and bool(detail.deployments.iloc[0]["is_new"])
     statuses = dict(zip(detail.set_statuses["set_name"], detail.set_statuses["set_status"], strict=True))
-    assert statuses == {"A": "ready", "B": "waiting", "C": "waiting"}
+    assert statuses == {"A": "ready", "B": "waiting", "C": "waiting", "D": "n/a"}
     with pytest.raises(NotFound, match="version"):
         component_detail(conn, "alpha", version="9.9")
     with pytest.raises(NotFound, match="component"):
@@ -83,7 +83,7 @@ def test_entity_frames_have_readable_columns(conn: sa.Connection) -> None:
     ref = queries.list_reference(conn, "category")
     assert ref.set_index("name").loc["Core", "used_by"] == 4
     sets = queries.list_requirement_sets(conn)
-    assert sets.set_index("name")["requirements"].to_dict() == {"A": 3, "B": 2, "C": 1}
+    assert sets.set_index("name")["requirements"].to_dict() == {"A": 3, "B": 2, "C": 1, "D": 0}
 
 
 def test_matrix_agrees_with_the_long_statuses_on_the_demo(engine: sa.Engine) -> None:

@@ -46,10 +46,13 @@ def test_scores_match_hand_computation(engine: sa.Engine, reg_ids: dict) -> None
     delta = df.loc["delta"]  # B excluded: requirements r1, r2, r3 (A) and r5 (C) apply
     assert delta["B"] == "n/a"
     assert delta["A"] == "not_ready" and delta["C"] == "ready"
-    # filled: maintainer, experts + 1 QA level + 3 claims = 6 of 13 + 9 + 4 = 26 → 23
-    assert delta["completeness"] == 100 * 6 // 26
-    # signed r1, r5; QA 3 points → (2 + 3) / (4 + 27) = 16
-    assert delta["rating"] == 100 * 5 // 31
+    # filled: maintainer, experts + 1 QA level + 4 claims = 7 of 13 + 9 + 4 = 26 → 26
+    assert delta["completeness"] == 100 * 7 // 26
+    # signed r1, r3 (45 days old, but B — the set that expires it — is excluded), r5; QA 3 points
+    # → (3 + 3) / (4 + 27) = 19
+    assert delta["rating"] == 100 * 6 // 31
+    # D has no requirements: no status, but n/a where excluded
+    assert df.loc["alpha", "D"] == "n/a" and df.loc["beta", "D"] is None
     assert df.loc["alpha", "rating_band"] == "medium" and df.loc["gamma", "rating_band"] == "poor"
 
 
@@ -70,9 +73,18 @@ def test_aggregated_path_agrees_with_row_level_scorer(engine: sa.Engine, reg_ids
             got[column].astype("Int64"), exact[column].astype("Int64").reindex(got.index), check_names=False
         )
     sets = scoring.set_statuses(inputs.pairs, inputs.statuses, inputs.excluded, now=NOW)
-    names = {sid: n for sid, n in zip(*[sorted(reg_ids["sets"]), ["A", "B", "C"]], strict=True)}
-    for row in sets.itertuples():
-        assert got.loc[row.version_id, names[row.set_id]] == row.set_status
+    names = dict(zip(sorted(reg_ids["sets"]), ["A", "B", "C", "D"], strict=True))
+    want = {
+        (v, names[sid]): st
+        for v, sid, st in zip(sets["version_id"], sets["set_id"], sets["set_status"], strict=True)
+    }
+    have = {
+        (v, name): got.loc[v, name]
+        for v in got.index
+        for name in names.values()
+        if got.loc[v, name] is not None
+    }
+    assert have == want  # both directions: no status the scorer lacks, none it has missing
 
 
 def test_overview_is_set_based(engine: sa.Engine) -> None:
@@ -122,6 +134,10 @@ def test_facade_returns_frames(db_url: str, reg_ids: dict) -> None:
         assert set(statuses["requirement"]) == {"r3", "r4"}
         assert isinstance(reg.people(), pd.DataFrame) and len(reg.people()) == 3
         assert isinstance(reg.audit(), pd.DataFrame)
+        first = reg.components().set_index("name").loc["alpha", "component_id"]  # a numpy integer
+        assert reg.component(first).component["name"] == "alpha"
+        set_id = reg.requirement_sets().set_index("name").loc["B", "set_id"]
+        assert list(reg.requirement_matrix(set_id).columns) == ["set_status", "r3", "r4"]
         for name in ("dependencies", "deployments"):
             assert isinstance(getattr(reg, name)(), pd.DataFrame)
     finally:
