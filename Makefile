@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8501
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench setup clean
+.PHONY: run test lint typecheck pytest bench setup clean ui-test
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ pytest: $(STAMP)
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+ui-test: $(STAMP)  # the web app only: AppTest through app.py, and one journey in Chromium
+	$(BIN)/pytest -q tests/ui $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)

@@ -6,7 +6,7 @@
 * The password check is :func:`check_password`: ``panopticum_data.auth.authenticate`` in its own
   transaction, which hashes with bcrypt, slows down a username after five failures and never
   tells whether a username exists. It replaces the library's ``check_credentials``.
-* :func:`directory_bind` is where the LDAP / Active Directory bind will go (SPEC §6).
+* :func:`directory_login` is where the LDAP / Active Directory bind will go (SPEC §6).
 * The re-login cookie is signed with ``settings.cookie_key``; without one, a random key per process
   is used (logins then end when the app restarts) and admins see a warning.
 """
@@ -19,6 +19,7 @@ from typing import Any
 
 import streamlit as st
 import streamlit_authenticator as stauth
+from sqlalchemy.orm import Session
 
 from panopticum_data.auth import GENERIC_FAILURE, LoginResult, authenticate
 from panopticum_data.config import Settings
@@ -29,6 +30,7 @@ from .style import md_text
 
 COOKIE_NAME = "panopticum_auth"
 COOKIE_DAYS = 1.0
+MIN_COOKIE_KEY = 32
 LOGIN_FORM_KEY = "login"
 LOGOUT_KEY = "panopticum_logout"  # never "logout": the library owns st.session_state["logout"]
 _MESSAGE = "_panopticum_login_message"
@@ -56,15 +58,15 @@ class CurrentUser:
 # --- the password check -------------------------------------------------------------------------
 
 
-def directory_bind(settings: Settings, username: str, password: str) -> bool | None:
-    """The LDAP / Active Directory login (SPEC §6), to come: find the person's DN under
-    ``settings.ldap_base_dn`` with the service account (``ldap_bind_dn`` / ``ldap_bind_password``),
-    escaping ``username`` in the filter, then simple-bind as that DN with ``password``.
+def directory_login(session: Session, settings: Settings, username: str, password: str) -> LoginResult | None:
+    """The place for the LDAP / Active Directory login (SPEC §6); not built yet, so always None.
 
-    Return True (the directory accepted the password), False (it refused), or None (no directory
-    configured, or not a directory user: the local password decides). Directory users must also be
-    in the credentials mapping (see ``cached.login_credentials``), and their failures must be
-    counted by the same throttle as local ones.
+    To come: if ``username`` is a directory user, find their DN under ``settings.ldap_base_dn``
+    with the service account (``ldap_bind_dn`` / ``ldap_bind_password``), escaping ``username`` in
+    the filter, then simple-bind as that DN with ``password``. Count failures in the same throttle
+    as ``panopticum_data.auth.authenticate`` (and answer with its generic message), and return a
+    ``LoginResult`` with the person's actor on success. Directory users must also be in the
+    credentials mapping (``cached.login_credentials``). Return None to let the local password decide.
     """
     return None
 
@@ -72,9 +74,11 @@ def directory_bind(settings: Settings, username: str, password: str) -> bool | N
 def check_password(username: str, password: str) -> LoginResult:
     """One login try in its own transaction (the throttle's bookkeeping is committed either way)."""
     settings = cached.settings()
-    if settings.ldap_url and directory_bind(settings, username, password) is not None:
-        raise NotImplementedError("directory login is not built yet")  # pragma: no cover
     with session_scope(cached.current_engine()) as session:
+        if settings.ldap_url:
+            result = directory_login(session, settings, username, password)
+            if result is not None:
+                return result
         return authenticate(session, username, password)
 
 
@@ -126,6 +130,9 @@ def _user(credentials: dict[str, Any]) -> CurrentUser | None:
     return CurrentUser(username=str(entry.get("username", username)), name=name, role=str(roles[0]))
 
 
+_USER = "_panopticum_user"
+
+
 def login_sidebar() -> CurrentUser | None:
     """Render the login form, or who is logged in and a logout button, in the sidebar.
 
@@ -153,16 +160,22 @@ def login_sidebar() -> CurrentUser | None:
             user = _user(credentials)
             if user is not None:  # logged in again from the cookie
                 _signed_in(authenticator, user, settings)
+    st.session_state[_USER] = user
     return user
 
 
 def _signed_in(authenticator: stauth.Authenticate, user: CurrentUser, settings: Settings) -> None:
     st.markdown(f"Signed in as **{md_text(user.name)}** · {md_text(user.role)}")
     authenticator.logout("Log out", "main", key=LOGOUT_KEY)
-    if user.is_admin and not settings.cookie_key:
+    if user.is_admin and len(settings.cookie_key or "") < MIN_COOKIE_KEY:
+        problem = (
+            "No `cookie_key` is set, so logins end when the app restarts."
+            if not settings.cookie_key
+            else f"The `cookie_key` is shorter than {MIN_COOKIE_KEY} characters: easy to guess."
+        )
         st.warning(
-            "No `cookie_key` is set, so logins end when the app restarts. Set `cookie_key` in "
-            "`.streamlit/secrets.toml` or `PANOPTICUM_COOKIE_KEY`.",
+            f"{problem} Set a long random `cookie_key` in `.streamlit/secrets.toml` or "
+            "`PANOPTICUM_COOKIE_KEY`.",
             icon=":material/key:",
         )
 
@@ -192,5 +205,6 @@ def may_read(user: CurrentUser | None) -> bool:
 
 
 def current_user() -> CurrentUser | None:
-    """The logged-in user for this run (after ``login_sidebar``), or None."""
-    return _user(_accounts())
+    """The logged-in user of this run, as ``login_sidebar`` found it (None: anonymous)."""
+    user = st.session_state.get(_USER)
+    return user if isinstance(user, CurrentUser) else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -34,7 +35,7 @@ def rating_by_category(by_category: pd.DataFrame) -> go.Figure:
         height=max(220, 28 * len(totals) + 90),
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "traceorder": "normal"},
-        xaxis_title="components",
+        xaxis={"title": "components", "dtick": max(1, math.ceil(totals.max() / 8)) if len(totals) else 1},
         yaxis_title=None,
     )
     return fig

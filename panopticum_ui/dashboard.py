@@ -16,9 +16,10 @@ from pandas.io.formats.style import Styler
 from panopticum_data.db import read_connection
 from panopticum_data.enums import LIFE_STATUS_LABELS
 from panopticum_data.queries import OverviewFilters, apply_filters
+from panopticum_data.scoring import band
 
 from . import cached
-from .style import LINK_KINDS, component_href, mark, mark_colour, safe_url
+from .style import LINK_KINDS, band_colour, component_href, mark, mark_colour, safe_url
 
 TABLE_LINKS = ("repository", "docs", "api_spec", "issue_tracker")
 SIGNED = ("ready", "n/a")
@@ -108,14 +109,10 @@ def _by_category(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _rows(chunk: pd.DataFrame, set_columns: tuple[str, ...], links: pd.DataFrame) -> pd.DataFrame:
+    """The page's rows, most telling columns first (the grid scrolls sideways on small screens)."""
     out = pd.DataFrame(
         {
             "component": [component_href(n) for n in chunk["name"]],
-            "version": chunk["version"],
-            "category": chunk["category"],
-            "type": chunk["type"],
-            "life": chunk["life_status"].map(lambda s: LIFE_STATUS_LABELS.get(s, s)),
-            "maintainer": chunk["maintainer"],
             "rating": chunk["rating"],
             "completeness": chunk["completeness"],
             "qa": chunk["qa_score"],
@@ -123,6 +120,7 @@ def _rows(chunk: pd.DataFrame, set_columns: tuple[str, ...], links: pd.DataFrame
     ).reset_index(drop=True)
     for i, name in enumerate(set_columns):
         out[f"set{i}"] = chunk[name].map(mark).to_numpy()
+    out["maintainer"] = chunk["maintainer"].to_numpy()
     wide = (
         links.assign(url=links["url"].map(safe_url)).pivot(index="component_id", columns="kind", values="url")
         if len(links)
@@ -132,7 +130,23 @@ def _rows(chunk: pd.DataFrame, set_columns: tuple[str, ...], links: pd.DataFrame
     for kind in TABLE_LINKS:
         values = wide[kind].reindex(ids).to_numpy() if kind in wide else np.full(len(ids), None)
         out[f"link_{kind}"] = [v if isinstance(v, str) else None for v in values]
+    out["version"] = chunk["version"].to_numpy()
+    out["category"] = chunk["category"].to_numpy()
+    out["type"] = chunk["type"].to_numpy()
+    out["life"] = chunk["life_status"].map(lambda s: LIFE_STATUS_LABELS.get(s, s)).to_numpy()
     return out
+
+
+def _band_tint(score: object) -> str:
+    """A light background in the rating's band colour (the number and bar stay readable)."""
+    if score is None or score is pd.NA or (isinstance(score, float) and score != score):
+        return ""
+    return f"background-color: {band_colour(band(float(score)))}33"  # 20 % opacity
+
+
+def _short(name: str) -> str:
+    """A set's column label: its name, or its first word when the name is long."""
+    return name if len(name) <= 14 else name.split()[0]
 
 
 def table(data: DashboardData) -> dict[str, Any]:
@@ -140,27 +154,35 @@ def table(data: DashboardData) -> dict[str, Any]:
     cc = st.column_config
     config: dict[str, Any] = {
         "component": cc.LinkColumn(
-            "Component", display_text=r"name=([^&]*)", pinned=True, help="Open the component's page"
+            "Component",
+            display_text=r"name=([^&]*)",
+            pinned=True,
+            width="medium",
+            help="Open the component's page",
+        ),
+        "rating": cc.ProgressColumn(
+            "Rating", min_value=0, max_value=100, format="%d", color="#0072B2", width="small"
+        ),
+        "completeness": cc.ProgressColumn(
+            "Complete", min_value=0, max_value=100, format="%d", color="#CC79A7", width="small"
+        ),
+        "qa": cc.ProgressColumn(
+            "QA", min_value=0, max_value=100, format="%d", color="#009E73", width="small"
         ),
         "version": cc.TextColumn("Version", width="small"),
         "category": cc.TextColumn("Category"),
         "type": cc.TextColumn("Type"),
         "life": cc.TextColumn("Life status", width="small"),
         "maintainer": cc.TextColumn("Maintainer"),
-        "rating": cc.ProgressColumn("Rating", min_value=0, max_value=100, format="%d", color="#0072B2"),
-        "completeness": cc.ProgressColumn(
-            "Completeness", min_value=0, max_value=100, format="%d", color="#CC79A7"
-        ),
-        "qa": cc.ProgressColumn("QA", min_value=0, max_value=100, format="%d", color="#009E73"),
     }
     for i, name in enumerate(data.set_columns):
-        config[f"set{i}"] = cc.TextColumn(name, help=f"Set status: {name}")
+        config[f"set{i}"] = cc.TextColumn(_short(name), help=f"Set status: {name}")
     for kind in TABLE_LINKS:
         label, icon = LINK_KINDS[kind]
         config[f"link_{kind}"] = cc.LinkColumn(label, display_text=icon, width="small", help=label)
     marks = [f"set{i}" for i in range(len(data.set_columns))]
     styled: Styler | pd.DataFrame = data.rows
-    if marks and len(data.rows):
-        styled = data.rows.style.map(mark_colour, subset=marks)
+    if len(data.rows):
+        styled = data.rows.style.map(mark_colour, subset=marks).map(_band_tint, subset=["rating"])
     height = 35 * (len(data.rows) + 1) + 3  # every row of the page, no inner scrolling
     return {"data": styled, "column_config": config, "hide_index": True, "height": height}

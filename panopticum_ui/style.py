@@ -25,6 +25,11 @@ OKABE_ITO = {
     "light_grey": "#BBBBBB",
 }
 
+# dark enough for white initials
+AVATAR_COLOURS = tuple(
+    OKABE_ITO[c] for c in ("blue", "vermillion", "bluish_green", "reddish_purple", "orange", "grey")
+)
+
 BAND_COLOURS = {
     "good": OKABE_ITO["bluish_green"],
     "medium": OKABE_ITO["orange"],
@@ -159,8 +164,7 @@ def initials(name: str) -> str:
 def initials_svg(name: str, *, size: int = 40) -> str:
     """A round avatar with the person's initials (every piece of text escaped)."""
     text = html.escape(initials(name))
-    colours = list(OKABE_ITO.values())[:7]
-    fill = colours[sum(map(ord, name or "")) % len(colours)]
+    fill = AVATAR_COLOURS[sum(map(ord, name or "")) % len(AVATAR_COLOURS)]
     half = size // 2
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '

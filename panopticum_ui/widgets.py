@@ -12,6 +12,7 @@ from pandas.io.formats.style import Styler
 
 from panopticum_data.scoring import band
 
+from . import navigation
 from .component import ComponentPage, Link, Person, SetCard
 from .style import BAND_LABELS, initials_svg, mark, mark_colour, md_link, md_text
 
@@ -66,8 +67,13 @@ def bullet_list(items: Sequence[str], *, empty: str) -> None:
 # --- the component page -------------------------------------------------------------------------
 
 
+PICKER_LIMIT = 1000  # above this many components, search instead of shipping every name
+SEARCH_HITS = 20
+
+
 def component_picker(names: Sequence[str]) -> None:
-    """Choose a component: puts ``?name=`` into the URL, which opens its page."""
+    """Choose a component: puts ``?name=`` into the URL, which opens its page. A big registry gets
+    a search box and the first matches as links instead of a list of every name."""
 
     def go() -> None:
         chosen = st.session_state.get("component_picker")
@@ -76,20 +82,35 @@ def component_picker(names: Sequence[str]) -> None:
             if "version" in st.query_params:
                 del st.query_params["version"]
 
-    st.selectbox(
-        "Open a component",
-        list(names),
-        index=None,
-        key="component_picker",
-        on_change=go,
-        placeholder="Type a name",
-    )
+    if len(names) <= PICKER_LIMIT:
+        st.selectbox(
+            "Open a component",
+            list(names),
+            index=None,
+            key="component_picker",
+            on_change=go,
+            placeholder="Type a name",
+        )
+        return
+    needle = st.text_input("Find a component", key="component_search", placeholder="Part of its name")
+    if not needle.strip():
+        return
+    hits = [n for n in names if needle.strip().lower() in n.lower()]
+    for name in hits[:SEARCH_HITS]:
+        st.page_link(navigation.page("component"), label=md_text(name), query_params={"name": name})
+    if len(hits) > SEARCH_HITS:
+        st.caption(f"… and {len(hits) - SEARCH_HITS:,} more: type more of the name.")
+    elif not hits:
+        st.caption("No component has that in its name.")
 
 
 def version_picker(data: ComponentPage) -> None:
     """The version shown; the current version keeps the URL short (no ``&version=``)."""
+    if not data.versions:
+        st.caption("No versions yet.")
+        return
     key = f"version_of_{data.component['component_id']}"
-    st.session_state[key] = str(data.version.get("version", ""))
+    st.session_state[key] = str(data.version.get("version", data.versions[-1]))
 
     def switch() -> None:
         chosen = st.session_state.get(key)
@@ -137,7 +158,7 @@ def profile(data: ComponentPage) -> None:
     with left:
         st.subheader("Owners")
         for role, persons in data.owners:
-            label, names = st.columns([1, 4], vertical_alignment="center")
+            label, names = st.columns([2, 5], vertical_alignment="center")
             label.markdown(f"**{md_text(role)}**")
             with names:
                 people(persons)
@@ -211,10 +232,16 @@ def dependencies(data: ComponentPage) -> None:
     left, right = st.columns(2, gap="large")
     with left:
         st.subheader("Depends on")
-        table(data.dependencies, config) if len(data.dependencies) else st.caption("No dependencies.")
+        if len(data.dependencies):
+            table(data.dependencies, config)
+        else:
+            st.caption("No dependencies.")
     with right:
         st.subheader("Used by")
-        table(data.dependents, config) if len(data.dependents) else st.caption("No dependents.")
+        if len(data.dependents):
+            table(data.dependents, config)
+        else:
+            st.caption("No dependents.")
 
 
 def deployments(data: ComponentPage) -> None:

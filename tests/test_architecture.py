@@ -31,12 +31,12 @@ def files(*parts: str) -> list[Path]:
 
 @pytest.mark.parametrize("path", files("panopticum_data"), ids=lambda p: str(p.relative_to(ROOT)))
 def test_data_layer_imports_no_ui_and_no_api(path: Path) -> None:
-    banned = {"streamlit", "fastapi", "panopticum_ui", "panopticum_api", "pages"}
+    banned = {"streamlit", "fastapi", "panopticum_ui", "panopticum_api", "views"}
     bad = {name for name in imported_modules(path) if name.split(".")[0] in banned}
     assert not bad, f"{path.name} imports {sorted(bad)}"
 
 
-@pytest.mark.parametrize("path", files("app.py", "pages"), ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize("path", files("app.py", "views"), ids=lambda p: str(p.relative_to(ROOT)))
 def test_pages_hold_no_sql(path: Path) -> None:
     banned = {"sqlalchemy", "sqlite3", "psycopg2"}
     bad = {name for name in imported_modules(path) if name.split(".")[0] in banned}

@@ -22,7 +22,7 @@ def frame(
     keys = list(columns or result.keys())
     rows = result.fetchall()
     if not rows:
-        return pd.DataFrame({k: [] for k in keys})
+        return pd.DataFrame({k: pd.Series([], dtype=object) for k in keys})
     # column-wise construction: several times faster than a list of Row objects
     return pd.DataFrame(dict(zip(keys, (_column(col) for col in zip(*rows, strict=True)), strict=True)))
 

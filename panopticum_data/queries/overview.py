@@ -123,7 +123,7 @@ def _base(conn: Connection) -> pd.DataFrame:
         .outerjoin(maint, maint.id == cv.maintainer_id)
     )
     df = frame(conn, stmt)  # sorted here: SQLite would sort rows carrying every subquery's result
-    order = np.argsort(df["name"].str.lower().to_numpy(dtype=object), kind="stable")
+    order = np.argsort([n.lower() for n in df["name"]], kind="stable")
     return df.iloc[order].reset_index(drop=True)
 
 

@@ -163,7 +163,7 @@ def requirement_matrix(
             m.Component.current_version_id.is_not(None)
         ),
     )
-    order = np.argsort(comps["name"].str.lower().to_numpy(dtype=object), kind="stable")
+    order = np.argsort([n.lower() for n in comps["name"]], kind="stable")
     comps = comps.iloc[order].reset_index(drop=True)
     versions = pd.Index(comps["version_id"].astype("int64"))
     if not lay.set_ids:

@@ -74,16 +74,25 @@ def load_actor(session: Session, username: str) -> Actor:
 
 
 def owns_component(session: Session, actor: Actor, component_id: int) -> bool:
-    """True when the actor holds any of the seven owner roles on a version of the component."""
+    """True when the actor holds one of the seven owner roles on the component's CURRENT version.
+
+    Only the current version counts: a new version copies its owners, so a person removed from the
+    current version must not keep rights through an older one. A component without a current
+    version has no owners (editors and admins only).
+    """
     if actor.person_id is None:
         return False
     pid = actor.person_id
-    versions = select(ComponentVersion.id).where(ComponentVersion.component_id == component_id)
     direct = exists().where(
-        ComponentVersion.component_id == component_id,
+        Component.id == component_id,
+        ComponentVersion.id == Component.current_version_id,
         or_(ComponentVersion.maintainer_id == pid, ComponentVersion.responsible_qa_id == pid),
     )
-    listed = exists().where(VersionOwner.version_id.in_(versions), VersionOwner.person_id == pid)
+    listed = exists().where(
+        Component.id == component_id,
+        VersionOwner.version_id == Component.current_version_id,
+        VersionOwner.person_id == pid,
+    )
     return bool(session.scalar(select(or_(direct, listed))))
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..errors import DuplicateName, InvalidValue, NotFound, PermissionDenied, StaleWrite
-from ..models import Base, Component, ComponentVersion, Person, VersionOwner
+from ..models import Base, Component, ComponentVersion, Person, VersionOwner, utcnow
 from ..models.base import NAME_LENGTH
 from ._core import Actor, Audit, check_row_version, flush_audit, owns_component
 
@@ -207,19 +207,24 @@ def component_id_by_ref(session: Session, ref: int | str, field: str = "componen
 
 
 def owned_components(session: Session, actor: Actor, component_ids: Iterable[int]) -> set[int]:
-    """Of the given components, those the actor owns (any owner role on any version): one query."""
+    """Of the given components, those the actor owns (an owner role on the component's current
+    version, as ``owns_component``): one query."""
     wanted = set(component_ids)
     if actor.person_id is None or not wanted:
         return set()
     pid = actor.person_id
-    direct = select(ComponentVersion.component_id).where(
-        ComponentVersion.component_id.in_(wanted),
-        (ComponentVersion.maintainer_id == pid) | (ComponentVersion.responsible_qa_id == pid),
+    direct = (
+        select(Component.id)
+        .join(ComponentVersion, ComponentVersion.id == Component.current_version_id)
+        .where(
+            Component.id.in_(wanted),
+            (ComponentVersion.maintainer_id == pid) | (ComponentVersion.responsible_qa_id == pid),
+        )
     )
     listed = (
-        select(ComponentVersion.component_id)
-        .join(VersionOwner, VersionOwner.version_id == ComponentVersion.id)
-        .where(ComponentVersion.component_id.in_(wanted), VersionOwner.person_id == pid)
+        select(Component.id)
+        .join(VersionOwner, VersionOwner.version_id == Component.current_version_id)
+        .where(Component.id.in_(wanted), VersionOwner.person_id == pid)
     )
     return {int(c) for c in session.scalars(union(direct, listed))}
 
@@ -476,6 +481,18 @@ def flush_rows(session: Session) -> None:
     except StaleDataError as exc:
         found = re.search(r"table '([^']+)'", str(exc))
         raise ConcurrentWrite(found.group(1) if found else "row") from exc
+
+
+def touch(session: Session, obj: Any) -> None:
+    """Record that a part of ``obj`` (a version's owners, links, …; a component's tags) changed: its
+    ``updated_at`` is set and the flush, done at once, moves its ``row_version`` on.
+
+    A later save based on the earlier row_version is then refused (``check_version``), and a save
+    racing this one on another connection waits for the row and fails as ConcurrentWrite. Called
+    before the parts are written, so the row is locked first.
+    """
+    obj.updated_at = utcnow()
+    flush_rows(session)
 
 
 def finish(audit: Audit) -> None:

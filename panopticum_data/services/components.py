@@ -23,6 +23,7 @@ from ..models import (
     ComponentType,
     ComponentVersion,
     Dependency,
+    Endpoint,
     PrivacyClass,
     Subcategory,
     Tag,
@@ -56,8 +57,10 @@ from ._util import (
     record_row,
     row_of,
     table_of,
+    touch,
     unique_names,
 )
+from .versions import record_parts
 
 VERSION_LENGTH = 64
 _BOOKKEEPING = ("id", "row_version", "created_at", "updated_at", "current_version_id")
@@ -217,6 +220,9 @@ def delete_component(
 ) -> None:
     """Delete a component with all its versions (and what they own). Editors and admins only.
 
+    Everything the database drops with it is recorded as "delete" events with the old values: the
+    versions and what they own (``versions.record_parts``), the tags and the endpoints.
+
     Raises NotFound, PermissionDenied, StaleWrite, and InUse (field ``component``) while versions of
     other components depend on it; nothing is written then.
     """
@@ -239,15 +245,54 @@ def delete_component(
     audit = begin_change(session, actor, change_set=change_set, summary=f"delete component {component.name}")
     values = describe_rows(session, table_of(Component), [row_of(component)], skip=_BOOKKEEPING)[0]
     record_row(audit, action="delete", entity="component", entity_id=cid, values=values, component_id=cid)
-    for vid, ver in session.execute(
-        select(ComponentVersion.id, ComponentVersion.version).where(ComponentVersion.component_id == cid)
-    ):
+    version_table = table_of(ComponentVersion)
+    versions = [
+        dict(r._mapping)
+        for r in session.execute(
+            select(version_table).where(version_table.c.component_id == cid).order_by(version_table.c.id)
+        )
+    ]
+    record_parts(session, audit, cid, [v["id"] for v in versions], action="delete")
+    described = describe_rows(session, version_table, versions, skip=(*_BOOKKEEPING, "component_id"))
+    for version, version_values in zip(versions, described, strict=True):
         record_row(
             audit,
             action="delete",
             entity="component_version",
-            entity_id=vid,
-            values={"version": ver},
+            entity_id=version["id"],
+            values=version_values,
+            component_id=cid,
+        )
+    tags = session.scalars(
+        select(Tag.name)
+        .join(ComponentTag, ComponentTag.tag_id == Tag.id)
+        .where(ComponentTag.component_id == cid)
+    ).all()
+    if tags:
+        audit.event(
+            entity="component_tag",
+            entity_id=cid,
+            action="delete",
+            field="tags",
+            old=sorted(tags, key=str.lower),
+            component_id=cid,
+        )
+    endpoint_table = table_of(Endpoint)
+    endpoints = [
+        dict(r._mapping)
+        for r in session.execute(
+            select(endpoint_table).where(endpoint_table.c.component_id == cid).order_by(endpoint_table.c.id)
+        )
+    ]
+    for endpoint, endpoint_values in zip(
+        endpoints, describe_rows(session, endpoint_table, endpoints, skip=("id", "component_id")), strict=True
+    ):
+        record_row(
+            audit,
+            action="delete",
+            entity="endpoint",
+            entity_id=endpoint["id"],
+            values=endpoint_values,
             component_id=cid,
         )
     # break the component <-> current version cycle first (PostgreSQL refuses to SET NULL a row
@@ -265,15 +310,19 @@ def set_tags(
     actor: Actor,
     component_id: int,
     tags: Sequence[str],
+    expected_row_version: int | None = None,
     change_set: ChangeSet | None = None,
 ) -> list[str]:
     """Replace the component's tags with ``tags`` (names); return the tag names now set.
 
     Editors, admins and owners. Unknown tags are created when the actor is an editor or admin,
-    otherwise NotFound (field ``tag``) is raised and nothing is written.
+    otherwise NotFound (field ``tag``) is raised and nothing is written. A change moves the
+    component's row_version on; ``expected_row_version`` (optional) is the component's as the caller
+    read it: StaleWrite when it moved on since, and nothing is written.
     """
     component = get_row(session, Component, component_id, "component_id")
     require_component_write(session, actor, component.id, f"tag component {component.name!r}")
+    check_version("component", component, expected_row_version)
     names = unique_names(tags, "tag")
     ids = _tag_ids(session, actor, names)
     names = _canonical(session, names, ids)
@@ -287,6 +336,7 @@ def set_tags(
     if sorted(n.lower() for n in old) == sorted(n.lower() for n in names):
         return old
     audit = begin_change(session, actor, change_set=change_set, summary=f"tag component {component.name}")
+    touch(session, component)
     _write_tags(session, audit, actor, component.id, old, names, ids)
     finish(audit)
     return sorted(

@@ -1,6 +1,9 @@
 """Dependencies of a version on components: one edge per (version, component, type).
 
 Audit: entity ``dependency`` (its own id), fields ``component`` (by name), ``type``, ``notes``.
+
+Every change moves the version's ``row_version`` on; ``expected_row_version`` (optional, the
+version's row_version the caller read) refuses a save based on an older read with StaleWrite.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from ..models import ChangeSet, Component, ComponentVersion, Dependency
 from ._core import Actor, Audit, begin_change
 from ._util import (
     DuplicateEntry,
+    check_version,
     clean_choice,
     clean_text,
     component_id_by_ref,
@@ -25,6 +29,7 @@ from ._util import (
     load_version_for_write,
     names_by_ids,
     record_row,
+    touch,
 )
 
 
@@ -63,14 +68,17 @@ def add_dependency(
     component: int | str,
     type: str = "strong_rw",
     notes: str | None = None,
+    expected_row_version: int | None = None,
     change_set: ChangeSet | None = None,
 ) -> Dependency:
     """Record that the version depends on ``component`` (name or id) with ``type`` (DEPENDENCY_TYPES).
 
     Raises NotFound (version_id, component), PermissionDenied, InvalidValue (component: the version's
-    own component; type), DuplicateName (component: the same edge exists); nothing is written then.
+    own component; type), DuplicateName (component: the same edge exists), StaleWrite; nothing is
+    written then.
     """
     version = load_version_for_write(session, actor, version_id, "change the dependencies of this version")
+    check_version("component_version", version, expected_row_version)
     edge = _validate(session, version, DependencySpec(component, type, notes))
     exists = session.scalar(
         select(Dependency.id).where(
@@ -84,24 +92,33 @@ def add_dependency(
     audit = begin_change(
         session, actor, change_set=change_set, summary=f"add dependency to version {version.id}"
     )
+    touch(session, version)
     dep = _insert(session, audit, version, edge)
     finish(audit)
     return dep
 
 
 def remove_dependency(
-    session: Session, *, actor: Actor, dependency_id: int, change_set: ChangeSet | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    dependency_id: int,
+    expected_row_version: int | None = None,
+    change_set: ChangeSet | None = None,
 ) -> None:
-    """Remove one dependency edge. Raises NotFound (dependency_id), PermissionDenied; nothing is written then."""
+    """Remove one dependency edge (``expected_row_version``: its version's). Raises NotFound
+    (dependency_id), PermissionDenied, StaleWrite; nothing is written then."""
     dep = session.get(Dependency, dependency_id)
     if dep is None:
         raise NotFound("dependency_id", dependency_id)
     version = load_version_for_write(
         session, actor, dep.version_id, "change the dependencies of this version"
     )
+    check_version("component_version", version, expected_row_version)
     audit = begin_change(
         session, actor, change_set=change_set, summary=f"remove dependency of version {version.id}"
     )
+    touch(session, version)
     _delete(session, audit, version, dep)
     finish(audit)
 
@@ -112,15 +129,17 @@ def set_dependencies(
     actor: Actor,
     version_id: int,
     dependencies: Sequence[DependencySpec],
+    expected_row_version: int | None = None,
     change_set: ChangeSet | None = None,
 ) -> list[Dependency]:
     """Make the version's dependencies exactly ``dependencies``: add the new edges, remove the missing
     ones, update changed notes. Returns the edges now recorded.
 
     Raises NotFound, PermissionDenied, InvalidValue (a self-dependency, a type), DuplicateName (the
-    same component and type twice in ``dependencies``); nothing is written then.
+    same component and type twice in ``dependencies``), StaleWrite; nothing is written then.
     """
     version = load_version_for_write(session, actor, version_id, "change the dependencies of this version")
+    check_version("component_version", version, expected_row_version)
     wanted: dict[tuple[int, str], _Edge] = {}
     for spec in dependencies:
         edge = _validate(session, version, spec)
@@ -140,6 +159,7 @@ def set_dependencies(
         audit = begin_change(
             session, actor, change_set=change_set, summary=f"set dependencies of version {version.id}"
         )
+        touch(session, version)
         for dep in removed:
             _delete(session, audit, version, dep)
         flush_rows(session)

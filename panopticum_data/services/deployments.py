@@ -210,10 +210,15 @@ def remove_deployment(
 
 
 def deployment_lists(session: Session, version_id: int) -> dict[int, dict[str, list[str]]]:
-    """Port and data-centre names of each deployment of the version, sorted (two queries)."""
+    """Port and data-centre names of each deployment of the version, sorted (three queries)."""
+    return deployment_lists_of(session, [version_id])
+
+
+def deployment_lists_of(session: Session, version_ids: Sequence[int]) -> dict[int, dict[str, list[str]]]:
+    """Port and data-centre names of each deployment (by id) of the versions, sorted (three queries)."""
     out: dict[int, dict[str, list[str]]] = {}
-    deps = select(Deployment.id).where(Deployment.version_id == version_id)
-    for dep_id in session.scalars(deps):
+    deps = select(Deployment.id).where(Deployment.version_id.in_(list(version_ids)))
+    for dep_id in session.scalars(deps.order_by(Deployment.id)):
         out[dep_id] = {"ports": [], "data_centers": []}
     ports = session.execute(
         select(DeploymentPort.deployment_id, TcpPort.name)

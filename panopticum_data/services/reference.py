@@ -50,6 +50,7 @@ from ._util import (
     flush_rows,
     ids_by_names,
     is_blank,
+    names_by_ids,
     record_row,
     row_of,
     table_of,
@@ -264,7 +265,7 @@ def merge_reference(
     Rows that would then duplicate a row already pointing at the target (same key in a composite
     primary key or unique constraint, e.g. a component tagged with both) are dropped. Returns the
     target. Raises PermissionDenied, NotFound (table, source, target), InvalidValue (target is the
-    source); nothing is written then.
+    source; a subcategory of another category than the source's); nothing is written then.
     """
     model = _model(table)
     _require(actor, table, "merge")
@@ -272,6 +273,15 @@ def merge_reference(
     dst = _get(session, model, table, target, "target")
     if src.id == dst.id:
         raise InvalidValue("target", target, f"is the same {table} row as the source")
+    if table == "subcategory" and src.category_id != dst.category_id:
+        # components keep their category: they would end up with a subcategory of another one
+        categories = names_by_ids(session, _model("category"), [src.category_id, dst.category_id])
+        raise InvalidValue(
+            "target",
+            target,
+            f"is a subcategory of {categories.get(dst.category_id)!r}, but {src.name!r} is one of "
+            f"{categories.get(src.category_id)!r}: only subcategories of the same category can be merged",
+        )
     audit = begin_change(
         session, actor, change_set=change_set, summary=f"merge {table} {src.name} into {dst.name}"
     )

@@ -46,6 +46,7 @@ from ._util import (
     names_by_ids,
     record_list,
     record_row,
+    touch,
     unique_names,
 )
 
@@ -83,14 +84,18 @@ def exclude_set(
     version_id: int,
     requirement_set: int | str,
     reason: str | None = None,
+    expected_row_version: int | None = None,
     change_set: ChangeSet | None = None,
 ) -> SetExclusion:
     """Mark a requirement set (id or name) as not applicable to the version, with a reason.
 
-    Excluding an excluded set updates the reason. Editors, admins, owners. Raises NotFound
-    (version_id, requirement_set), PermissionDenied, InvalidValue (reason); nothing is written then.
+    Excluding an excluded set updates the reason. Editors, admins, owners. A change moves the
+    version's row_version on; ``expected_row_version`` (optional) is the version's as the caller read
+    it. Raises NotFound (version_id, requirement_set), PermissionDenied, InvalidValue (reason),
+    StaleWrite; nothing is written then.
     """
     version = load_version_for_write(session, actor, version_id, "exclude requirement sets of this version")
+    check_version("component_version", version, expected_row_version)
     set_id = set_id_by_ref(session, requirement_set)
     clean_reason = clean_text(reason, "reason")
     row = session.get(SetExclusion, (version.id, set_id))
@@ -98,6 +103,7 @@ def exclude_set(
         return row
     set_name = names_by_ids(session, RequirementSet, [set_id])[set_id]
     audit = begin_change(session, actor, change_set=change_set, summary=f"exclude set {set_name}")
+    touch(session, version)
     cid = version.component_id
     if row is None:
         row = SetExclusion(
@@ -148,19 +154,23 @@ def include_set(
     actor: Actor,
     version_id: int,
     requirement_set: int | str,
+    expected_row_version: int | None = None,
     change_set: ChangeSet | None = None,
 ) -> bool:
     """Make an excluded set apply to the version again; False when it was not excluded.
 
-    Raises NotFound, PermissionDenied; nothing is written then.
+    A change moves the version's row_version on (``expected_row_version`` as in ``exclude_set``).
+    Raises NotFound, PermissionDenied, StaleWrite; nothing is written then.
     """
     version = load_version_for_write(session, actor, version_id, "include requirement sets of this version")
+    check_version("component_version", version, expected_row_version)
     set_id = set_id_by_ref(session, requirement_set)
     row = session.get(SetExclusion, (version.id, set_id))
     if row is None:
         return False
     set_name = names_by_ids(session, RequirementSet, [set_id])[set_id]
     audit = begin_change(session, actor, change_set=change_set, summary=f"include set {set_name}")
+    touch(session, version)
     record_row(
         audit,
         action="delete",

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from sqlalchemy import insert, select, tuple_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..enums import OWNER_STATUSES, SIGNEE_STATUSES
@@ -80,11 +81,17 @@ class ClaimChange:
 
 @dataclass(frozen=True)
 class VerdictChange:
-    """The signee's verdict on one requirement of one version; ``set_id``: the set signed for."""
+    """The signee's verdict on one requirement of one version; ``set_id``: the set signed for.
+
+    A change with a ``status`` is a sign-off act: it records the signee and the time anew even when
+    the status is the one already stored (this is how an expired verdict is renewed). A change
+    with ``status=None`` edits ``notes`` and ``evidence_url`` only and keeps the recorded sign-off
+    (status, signee and time), so that it cannot extend a verdict's validity.
+    """
 
     version_id: int
     requirement_id: int
-    status: str
+    status: str | None
     notes: str | None = None
     evidence_url: str | None = None
     set_id: int | None = None
@@ -180,6 +187,12 @@ def set_signee_verdicts(
     """Record signee verdicts (status one of SIGNEE_STATUSES; ``n/a`` is refused — approve an owner's
     ``n/a`` with ``ready``) in one change set.
 
+    A change with a status is a sign-off: status, signee and time are always set, even for the
+    status already stored (renewing a verdict, e.g. an expired one; the event then records
+    ``signee_at`` old → new). A change with ``status=None`` sets notes and evidence only and never
+    touches ``signee_status``, ``signee_by_id`` or ``signee_at``. Notes and evidence are stored as
+    given (None clears them).
+
     Allowed to admins and members of a signer group of a set containing the requirement; with
     ``set_id``, the requirement must be in that set and the actor must sign it. Missing status rows
     are created. Returns the status rows in the order of ``changes``. Raises InvalidValue
@@ -198,7 +211,7 @@ def set_signee_verdicts(
         clean.append(
             (
                 c,
-                clean_choice(c.status, SIGNEE_STATUSES, "signee_status"),
+                None if c.status is None else clean_choice(c.status, SIGNEE_STATUSES, "signee_status"),
                 clean_text(c.notes, "signee_notes"),
                 clean_url(c.evidence_url, "evidence_url"),
             )
@@ -227,14 +240,20 @@ def set_signee_verdicts(
     _check_stale(changes, rows)
 
     updates: list[tuple[RequirementStatus | None, Any, dict[str, Any]]] = []
+    now = utcnow()
     for change, status, notes, evidence in clean:
         row = rows.get((change.version_id, change.requirement_id))
-        values: dict[str, Any] = {"signee_status": status, "signee_notes": notes, "evidence_url": evidence}
+        values: dict[str, Any] = {"signee_notes": notes, "evidence_url": evidence}
         if row is not None:
             values = {k: v for k, v in values.items() if getattr(row, k) != v}
-            if not values:
-                continue
-        values.update(signee_by_id=actor.person_id, signee_at=utcnow())
+        else:
+            values = {k: v for k, v in values.items() if v is not None}
+        if status is not None:  # a sign-off act, even when the status stays the same
+            if row is None or row.signee_status != status:
+                values["signee_status"] = status
+            values.update(signee_by_id=actor.person_id, signee_at=now)
+        if not values:
+            continue
         updates.append((row, change, values))
     return _write(session, actor, change_set, "signee verdicts", changes, rows, updates, components)
 
@@ -381,32 +400,67 @@ def _write(
     components: dict[int, int],
 ) -> list[RequirementStatus]:
     """Apply the checked updates (existing rows through the ORM, new rows in one executemany) and
-    record their events; return the rows in the order of ``changes``."""
-    if updates:
-        audit = begin_change(session, actor, change_set=change_set, summary=f"{len(updates)} {what}")
-        created: list[dict[str, Any]] = []
-        for row, change, values in updates:
-            if row is None:
-                created.append(
-                    {"version_id": change.version_id, "requirement_id": change.requirement_id, **values}
-                )
-                continue
-            cid = components[change.version_id]
-            for field, new in values.items():
-                if field in _AUDITED:
-                    _event(audit, row, "update", field, getattr(row, field), new, cid)
-                setattr(row, field, new)
-        if created:
-            _insert_rows(session, created, rows)
-            for values in created:
-                row = rows[(values["version_id"], values["requirement_id"])]
-                cid = components[row.version_id]
-                _event(audit, row, "create", None, None, None, cid)
-                for field in ("version_id", "requirement_id", *_AUDITED):
-                    if values.get(field) is not None:
-                        _event(audit, row, "create", field, None, values[field], cid)
-        finish(audit)
+    record their events; return the rows in the order of ``changes``.
+
+    New rows are written in a savepoint: when another save created one of them since this one read
+    (the unique (version_id, requirement_id) constraint refuses the insert), the savepoint is rolled
+    back and BatchStaleWrite names each such pair; nothing of the batch stays written.
+    """
+    new_rows = [change for row, change, _ in updates if row is None]
+    if not new_rows:
+        _apply(session, actor, change_set, what, rows, updates, components)
+    else:
+        try:
+            with session.begin_nested():
+                _apply(session, actor, change_set, what, rows, updates, components)
+        except IntegrityError as exc:
+            meanwhile = _load_rows(session, [(c.version_id, c.requirement_id) for c in new_rows])
+            stale = [
+                (c.version_id, c.requirement_id, c.expected_row_version, row.row_version)
+                for c in new_rows
+                if (row := meanwhile.get((c.version_id, c.requirement_id))) is not None
+            ]
+            if stale:
+                raise BatchStaleWrite(stale) from exc
+            raise
     return [rows[(c.version_id, c.requirement_id)] for c in changes]
+
+
+def _apply(
+    session: Session,
+    actor: Actor,
+    change_set: ChangeSet | None,
+    what: str,
+    rows: dict[Pair, RequirementStatus],
+    updates: Sequence[tuple[RequirementStatus | None, Any, dict[str, Any]]],
+    components: dict[int, int],
+) -> None:
+    """Write the updates and their audit events (see ``_write``)."""
+    if not updates:
+        return
+    audit = begin_change(session, actor, change_set=change_set, summary=f"{len(updates)} {what}")
+    created: list[dict[str, Any]] = []
+    for row, change, values in updates:
+        if row is None:
+            created.append(
+                {"version_id": change.version_id, "requirement_id": change.requirement_id, **values}
+            )
+            continue
+        cid = components[change.version_id]
+        for field, new in values.items():
+            if field in _AUDITED or (field == "signee_at" and "signee_status" not in values):
+                _event(audit, row, "update", field, getattr(row, field), new, cid)  # (a renewal)
+            setattr(row, field, new)
+    if created:
+        _insert_rows(session, created, rows)
+        for values in created:
+            row = rows[(values["version_id"], values["requirement_id"])]
+            cid = components[row.version_id]
+            _event(audit, row, "create", None, None, None, cid)
+            for field in ("version_id", "requirement_id", *_AUDITED):
+                if values.get(field) is not None:
+                    _event(audit, row, "create", field, None, values[field], cid)
+    finish(audit)
 
 
 def _insert_rows(session: Session, new: list[dict[str, Any]], rows: dict[Pair, RequirementStatus]) -> None:

@@ -6,6 +6,11 @@ Audit: a collection replaced as a whole is one event with entity = its table (``
 old → new lists of names. Maintainer and responsible QA are columns of ``component_version``
 (field = the role, old → new username). QA levels: entity ``qa_level``, entity_id = the version id,
 fields ``<kind>.level`` and ``<kind>.notes``. Document links are rows (entity ``document_link``).
+
+Every change here moves the version's ``row_version`` on (``touch``). Each service takes an optional
+``expected_row_version``: the version's row_version the caller read (None: not checked); when the
+version changed since, StaleWrite (entity ``component_version``, the version id) is raised and
+nothing is written. Within one save, the row_version after a call is ``version.row_version``.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from ..models import (
 from ._core import Actor, begin_change
 from ._util import (
     DuplicateEntry,
+    check_version,
     clean_choice,
     clean_name,
     clean_text,
@@ -57,6 +63,7 @@ from ._util import (
     person_ids,
     record_list,
     record_row,
+    touch,
     unique_names,
 )
 
@@ -114,15 +121,17 @@ def set_owners(
     version_id: int,
     role: str,
     usernames: Sequence[str],
+    expected_row_version: int | None = None,
     change_set: ChangeSet | None = None,
 ) -> list[str]:
     """Replace the people holding ``role`` on the version; return the usernames now holding it.
 
     ``role`` is one of OWNER_ROLES; maintainer and responsible_qa take at most one person.
     Raises NotFound (version_id, username), PermissionDenied, InvalidValue (role, or more than one
-    person for a single role); nothing is written then.
+    person for a single role), StaleWrite; nothing is written then.
     """
     version = load_version_for_write(session, actor, version_id, "change the owners of this version")
+    check_version("component_version", version, expected_row_version)
     role = clean_choice(role, OWNER_ROLES, "role")
     names = unique_names(usernames, "username")
     if role in SINGLE_OWNER_ROLES and len(names) > 1:
@@ -136,6 +145,8 @@ def set_owners(
     cid = version.component_id
     if role in SINGLE_OWNER_ROLES:
         setattr(version, f"{role}_id", ids[0] if ids else None)
+    touch(session, version)
+    if role in SINGLE_OWNER_ROLES:
         audit.event(
             entity="component_version",
             entity_id=version.id,
@@ -190,15 +201,17 @@ def set_stack(
     version_id: int,
     kind: str,
     names: Sequence[str],
+    expected_row_version: int | None = None,
     change_set: ChangeSet | None = None,
 ) -> list[str]:
     """Replace one kind of the version's tech stack (kind: languages, frameworks, databases, orms,
     loggers, runtimes) with the named reference rows; return the names now set.
 
     Raises NotFound (version_id, or the kind's singular e.g. ``language``), PermissionDenied,
-    InvalidValue (kind); nothing is written then.
+    InvalidValue (kind), StaleWrite; nothing is written then.
     """
     version = load_version_for_write(session, actor, version_id, "change the tech stack of this version")
+    check_version("component_version", version, expected_row_version)
     kind = clean_choice(kind, tuple(STACK_KINDS), "kind")
     spec = STACK_KINDS[kind]
     wanted = unique_names(names, spec.field)
@@ -208,6 +221,7 @@ def set_stack(
     if old == new:
         return old
     audit = begin_change(session, actor, change_set=change_set, summary=f"set {kind} of version {version.id}")
+    touch(session, version)
     session.execute(delete(spec.link).where(spec.link.version_id == version.id))  # type: ignore[attr-defined]
     if ids:
         session.execute(insert(spec.link), [{"version_id": version.id, spec.column: i} for i in ids])
@@ -251,14 +265,16 @@ def set_links(
     version_id: int,
     kind: str,
     urls: Sequence[str],
+    expected_row_version: int | None = None,
     change_set: ChangeSet | None = None,
 ) -> list[str]:
     """Replace the version's links of one kind (one of LINK_KINDS) with ``urls``, in that order.
 
     Repeated URLs are kept once. Raises NotFound, PermissionDenied, InvalidValue (kind, url: empty,
-    with spaces, too long or a javascript:/data:/file: link); nothing is written then.
+    with spaces, too long or a javascript:/data:/file: link), StaleWrite; nothing is written then.
     """
     version = load_version_for_write(session, actor, version_id, "change the links of this version")
+    check_version("component_version", version, expected_row_version)
     kind = clean_choice(kind, LINK_KINDS, "kind")
     new: list[str] = []
     for raw in urls:
@@ -273,6 +289,7 @@ def set_links(
     audit = begin_change(
         session, actor, change_set=change_set, summary=f"set {kind} links of version {version.id}"
     )
+    touch(session, version)
     session.execute(delete(VersionLink).where(VersionLink.version_id == version.id, VersionLink.kind == kind))
     if new:
         session.execute(
@@ -300,14 +317,16 @@ def add_document_link(
     document_type: str,
     title: str,
     url: str,
+    expected_row_version: int | None = None,
     change_set: ChangeSet | None = None,
 ) -> DocumentLink:
     """Attach a typed document (type by name, title, URL) to the version.
 
     Raises NotFound (version_id, document_type), PermissionDenied, InvalidValue (title, url),
-    DuplicateName (url already linked with this type); nothing is written then.
+    DuplicateName (url already linked with this type), StaleWrite; nothing is written then.
     """
     version = load_version_for_write(session, actor, version_id, "add documents to this version")
+    check_version("component_version", version, expected_row_version)
     type_name = clean_name(document_type, "document_type")
     type_id = ids_by_names(session, DocumentType, [type_name], "document_type")[0]
     clean_title = clean_name(title, "title", max_length=256)
@@ -326,6 +345,7 @@ def add_document_link(
     audit = begin_change(
         session, actor, change_set=change_set, summary=f"add document to version {version.id}"
     )
+    touch(session, version)
     link = DocumentLink(version_id=version.id, document_type_id=type_id, title=clean_title, url=clean)
     session.add(link)
     flush_rows(session)
@@ -343,16 +363,24 @@ def add_document_link(
 
 
 def remove_document_link(
-    session: Session, *, actor: Actor, link_id: int, change_set: ChangeSet | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    link_id: int,
+    expected_row_version: int | None = None,
+    change_set: ChangeSet | None = None,
 ) -> None:
-    """Remove a document link. Raises NotFound (link_id), PermissionDenied; nothing is written then."""
+    """Remove a document link (``expected_row_version``: its version's). Raises NotFound (link_id),
+    PermissionDenied, StaleWrite; nothing is written then."""
     link = session.get(DocumentLink, link_id)
     if link is None:
         raise NotFound("link_id", link_id)
     version = load_version_for_write(session, actor, link.version_id, "remove documents of this version")
+    check_version("component_version", version, expected_row_version)
     audit = begin_change(
         session, actor, change_set=change_set, summary=f"remove document from version {version.id}"
     )
+    touch(session, version)
     type_label = names_by_ids(session, DocumentType, [link.document_type_id]).get(link.document_type_id)
     record_row(
         audit,
@@ -377,15 +405,17 @@ def set_qa_level(
     kind: str,
     level: str,
     notes: str | None = None,
+    expected_row_version: int | None = None,
     change_set: ChangeSet | None = None,
 ) -> QaLevel:
     """Set the level (one of QA_LEVELS) and notes of one kind of testing (one of QA_KINDS).
 
     ``notes`` is stored as given (None clears them). When a person changes the level, they and the
-    time are recorded as its sign-off. Raises NotFound, PermissionDenied, InvalidValue (kind, level);
-    nothing is written then.
+    time are recorded as its sign-off. Raises NotFound, PermissionDenied, InvalidValue (kind, level),
+    StaleWrite; nothing is written then.
     """
     version = load_version_for_write(session, actor, version_id, "change the QA levels of this version")
+    check_version("component_version", version, expected_row_version)
     kind = clean_choice(kind, QA_KINDS, "kind")
     level = clean_choice(level, QA_LEVELS, "level")
     clean_notes = clean_text(notes, "notes")
@@ -397,6 +427,7 @@ def set_qa_level(
     audit = begin_change(
         session, actor, change_set=change_set, summary=f"set {kind} QA of version {version.id}"
     )
+    touch(session, version)
     if row is None:
         row = QaLevel(version_id=version.id, kind=kind, level="unknown")
         session.add(row)

@@ -9,14 +9,14 @@ row and list it received from its source (see ``version_parts`` for the list eve
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Integer, insert, literal, select
 from sqlalchemy.orm import Session
 
-from ..enums import API_PUBLIC
+from ..enums import API_PUBLIC, LINK_KINDS, MULTI_OWNER_ROLES
 from ..errors import DuplicateName, InUse, InvalidValue, NotFound
 from ..models import (
     Base,
@@ -28,6 +28,7 @@ from ..models import (
     Deployment,
     DeploymentPort,
     DocumentLink,
+    Person,
     QaLevel,
     RequirementSet,
     RequirementStatus,
@@ -59,17 +60,15 @@ from ._util import (
     table_of,
 )
 from .dependencies import DependencySpec, add_dependency, remove_dependency, set_dependencies
+from .deployments import deployment_lists_of
 from .version_parts import (
     STACK_KINDS,
     add_document_link,
-    link_lists,
-    owner_lists,
     remove_document_link,
     set_links,
     set_owners,
     set_qa_level,
     set_stack,
-    stack_lists,
 )
 
 VERSION_LENGTH = 64
@@ -228,7 +227,9 @@ def delete_version(
 ) -> None:
     """Delete a version and everything it owns.
 
-    Raises NotFound, PermissionDenied, StaleWrite, and InUse (field ``version``) for the current
+    The rows the database drops with it (owners, stack, links, documents, QA levels, dependencies,
+    deployments with their ports and data centres, requirement statuses, set exclusions) are
+    recorded as "delete" events with their old values (``record_parts``). Raises NotFound, PermissionDenied, StaleWrite, and InUse (field ``version``) for the current
     version while the component has others (make another one current first); nothing is written then.
     """
     version = load_version_for_write(session, actor, version_id, "delete this version")
@@ -252,6 +253,7 @@ def delete_version(
     values = describe_rows(
         session, table_of(ComponentVersion), [row_of(version)], skip=(*_BOOKKEEPING, "component_id")
     )[0]
+    record_parts(session, audit, component.id, [version.id], action="delete")
     record_row(
         audit,
         action="delete",
@@ -343,49 +345,80 @@ def _copy_deployments(session: Session, source_id: int, target_id: int) -> None:
 
 
 def _record_copy(session: Session, audit: Audit, new: ComponentVersion) -> None:
-    cid, vid = new.component_id, new.id
-    for role, names in owner_lists(session, vid).items():
-        if names and role not in ("maintainer", "responsible_qa"):
-            record_list(
-                audit, entity="version_owner", entity_id=vid, field=role, old=[], new=names, component_id=cid
-            )
-    for kind, names in stack_lists(session, vid).items():
-        if names:
-            entity = str(STACK_KINDS[kind].link.__tablename__)
-            record_list(audit, entity=entity, entity_id=vid, field=kind, old=[], new=names, component_id=cid)
-    for kind, urls in link_lists(session, vid).items():
-        if urls:
-            record_list(
-                audit, entity="version_link", entity_id=vid, field=kind, old=[], new=urls, component_id=cid
-            )
-    for qa in session.scalars(select(QaLevel).where(QaLevel.version_id == vid).order_by(QaLevel.kind)):
-        audit.event(
-            entity="qa_level",
-            entity_id=vid,
-            action="update",
-            field=f"{qa.kind}.level",
-            old="unknown",
-            new=qa.level,
-            component_id=cid,
-        )
-        if qa.notes is not None:
+    record_parts(session, audit, new.component_id, [new.id], action="create")
+
+
+def record_parts(
+    session: Session, audit: Audit, component_id: int, version_ids: Sequence[int], *, action: str
+) -> None:
+    """Record everything the versions own: as "create" (a copy just made; lists as old [] → new) or
+    as "delete" (rows the database is about to drop by cascade; old values, no new ones).
+
+    Set-based: a fixed number of queries whatever the number of versions and rows. Maintainer and
+    responsible QA are columns of ``component_version``; the caller records that row.
+    """
+    if not version_ids:
+        return
+    ids = list(version_ids)
+    cid = component_id
+    owners: dict[tuple[int, str], list[str]] = {}
+    for vid, role, username in session.execute(
+        select(VersionOwner.version_id, VersionOwner.role, Person.username)
+        .join(Person, Person.id == VersionOwner.person_id)
+        .where(VersionOwner.version_id.in_(ids))
+    ):
+        owners.setdefault((vid, role), []).append(username)
+    stack: dict[tuple[int, str], list[str]] = {}
+    for kind, spec in STACK_KINDS.items():
+        link_vid = spec.link.version_id  # type: ignore[attr-defined]
+        for vid, name in session.execute(
+            select(link_vid, spec.model.name)  # type: ignore[attr-defined]
+            .join(spec.link, getattr(spec.link, spec.column) == spec.model.id)  # type: ignore[attr-defined]
+            .where(link_vid.in_(ids))
+        ):
+            stack.setdefault((vid, kind), []).append(name)
+    links: dict[tuple[int, str], list[str]] = {}
+    for vid, kind, url in session.execute(
+        select(VersionLink.version_id, VersionLink.kind, VersionLink.url)
+        .where(VersionLink.version_id.in_(ids))
+        .order_by(VersionLink.version_id, VersionLink.kind, VersionLink.position, VersionLink.id)
+    ):
+        links.setdefault((vid, kind), []).append(url)
+    for vid in ids:
+        for role in MULTI_OWNER_ROLES:
+            names = sorted(owners.get((vid, role), []), key=str.lower)
+            _record_list(audit, action, "version_owner", vid, role, names, cid)
+        for kind, spec in STACK_KINDS.items():
+            names = sorted(stack.get((vid, kind), []), key=str.lower)
+            _record_list(audit, action, table_of(spec.link).name, vid, kind, names, cid)
+        for kind in LINK_KINDS:
+            _record_list(audit, action, "version_link", vid, kind, links.get((vid, kind), []), cid)
+    qa_levels = session.scalars(
+        select(QaLevel).where(QaLevel.version_id.in_(ids)).order_by(QaLevel.version_id, QaLevel.kind)
+    )
+    for qa in qa_levels:
+        for field, value, created_from in (("level", qa.level, "unknown"), ("notes", qa.notes, None)):
+            if field == "notes" and value is None:
+                continue
             audit.event(
                 entity="qa_level",
-                entity_id=vid,
-                action="update",
-                field=f"{qa.kind}.notes",
-                new=qa.notes,
+                entity_id=qa.version_id,
+                action="update" if action == "create" else action,
+                field=f"{qa.kind}.{field}",
+                old=created_from if action == "create" else value,
+                new=value if action == "create" else None,
                 component_id=cid,
             )
     exclusions = session.execute(
-        select(RequirementSet.name, SetExclusion.reason)
+        select(SetExclusion.version_id, RequirementSet.name, SetExclusion.reason)
         .join(SetExclusion, SetExclusion.set_id == RequirementSet.id)
-        .where(SetExclusion.version_id == vid)
+        .where(SetExclusion.version_id.in_(ids))
+        .order_by(SetExclusion.version_id, RequirementSet.name)
     )
-    for set_name, reason in exclusions:
+    for vid, set_name, reason in exclusions:
         record_row(
             audit,
-            action="create",
+            action=action,
             entity="set_exclusion",
             entity_id=vid,
             values={"requirement_set": set_name, "reason": reason},
@@ -393,36 +426,33 @@ def _record_copy(session: Session, audit: Audit, new: ComponentVersion) -> None:
         )
     for model in (DocumentLink, Dependency, RequirementStatus, Deployment):
         table = table_of(model)
-        rows = [dict(r._mapping) for r in session.execute(select(table).where(table.c.version_id == vid))]
+        query = select(table).where(table.c.version_id.in_(ids)).order_by(table.c.id)
+        rows = [dict(r._mapping) for r in session.execute(query)]
         described = describe_rows(session, table, rows, skip=_BOOKKEEPING)
         for row, values in zip(rows, described, strict=True):
             record_row(
-                audit,
-                action="create",
-                entity=table.name,
-                entity_id=row["id"],
-                values=values,
-                component_id=cid,
+                audit, action=action, entity=table.name, entity_id=row["id"], values=values, component_id=cid
             )
-    _record_deployment_lists(session, audit, vid, cid)
-
-
-def _record_deployment_lists(session: Session, audit: Audit, version_id: int, component_id: int) -> None:
-    from .deployments import deployment_lists
-
-    for dep_id, lists in deployment_lists(session, version_id).items():
+    for dep_id, lists in deployment_lists_of(session, ids).items():
         for field, names in lists.items():
-            if names:
-                entity = "deployment_port" if field == "ports" else "data_center_deployment"
-                record_list(
-                    audit,
-                    entity=entity,
-                    entity_id=dep_id,
-                    field=field,
-                    old=[],
-                    new=names,
-                    component_id=component_id,
-                )
+            entity = "deployment_port" if field == "ports" else "data_center_deployment"
+            _record_list(audit, action, entity, dep_id, field, names, cid)
+
+
+def _record_list(
+    audit: Audit, action: str, entity: str, entity_id: int, field: str, names: list[str], cid: int
+) -> None:
+    """A list a version part holds: created as an update [] → names, deleted with its old names."""
+    if not names:
+        return
+    if action == "create":
+        record_list(
+            audit, entity=entity, entity_id=entity_id, field=field, old=[], new=names, component_id=cid
+        )
+    else:
+        audit.event(
+            entity=entity, entity_id=entity_id, action=action, field=field, old=list(names), component_id=cid
+        )
 
 
 __all__ = [

@@ -194,3 +194,11 @@ def test_overview_agrees_with_row_level_scorer_on_the_demo(engine: sa.Engine) ->
     }
     assert got == want
     assert df["rating"].notna().all() and (df["completeness"] > 0).any()
+
+
+def test_empty_registry_gives_empty_frames(engine: sa.Engine) -> None:
+    with engine.connect() as conn:
+        df = queries.components_overview(conn, now=NOW)
+        assert df.empty and {"name", "rating", "completeness", "qa_score"} <= set(df.columns)
+        assert queries.components_overview(conn, OverviewFilters(text="x"), now=NOW).empty
+        assert queries.list_components(conn).empty

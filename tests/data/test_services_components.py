@@ -10,6 +10,7 @@ from panopticum_data import services as svc
 from panopticum_data.db import session_scope
 from panopticum_data.errors import DuplicateName, InUse, InvalidValue, NotFound, PermissionDenied, StaleWrite
 from panopticum_data.models import Component, ComponentVersion, Tag
+from panopticum_data.services.version_parts import owner_lists
 from tests import factories as f
 from tests.factories import World, assert_refused
 
@@ -137,6 +138,79 @@ def test_update_permission_matrix(engine: sa.Engine, world: World) -> None:
         else:
             err = assert_refused(engine, call, PermissionDenied)
             assert f"{role} may not change component 'billing'" in str(err)
+
+
+def test_an_owner_removed_from_the_current_version_loses_write_rights(
+    engine: sa.Engine, world: World
+) -> None:
+    """Only the current version's owners own the component: the roles copied into older versions
+    (or left on them) grant nothing."""
+    # other_owner is the architect of ledger 1.0; v99 (a copy) is made current without her
+    with session_scope(engine) as s:
+        v99 = svc.create_version(
+            s, actor=world["editor"], component_id=world.ledger, version="99", make_current=True
+        ).id
+        svc.set_owners(s, actor=world["editor"], version_id=v99, role="architect", usernames=[])
+    with Session(engine) as s:
+        assert owner_lists(s, world.ledger_v1)["architect"] == ["other_owner"]  # still on the old one
+    architect = world["other_owner"]
+    assert_refused(
+        engine,
+        lambda s: svc.update_component(
+            s,
+            actor=architect,
+            component_id=world.ledger,
+            expected_row_version=None,
+            changes={"description": "still mine"},
+        ),
+        PermissionDenied,
+    )
+    for vid in (v99, world.ledger_v1):  # she cannot re-add herself, on the current or the old version
+        assert_refused(
+            engine,
+            lambda s, vid=vid: svc.set_owners(
+                s, actor=architect, version_id=vid, role="architect", usernames=["other_owner"]
+            ),
+            PermissionDenied,
+        )
+    assert_refused(
+        engine,
+        lambda s: svc.set_tags(s, actor=architect, component_id=world.ledger, tags=["core"]),
+        PermissionDenied,
+    )
+    err = assert_refused(  # the set-based check of the batch services agrees
+        engine,
+        lambda s: svc.set_owner_claims(
+            s, actor=architect, changes=[svc.ClaimChange(world.ledger_v1, world.encrypt, "ready")]
+        ),
+        PermissionDenied,
+    )
+    assert isinstance(err, svc.BatchPermissionDenied)
+    # a component without a current version has no owners at all
+    with session_scope(engine) as s:
+        svc.delete_version(s, actor=world["editor"], version_id=world.ledger_v1)
+        svc.delete_version(s, actor=world["editor"], version_id=v99)
+        comp = s.get(Component, world.billing)
+        assert comp is not None
+        comp.current_version_id = None  # billing 1.0 stays, but is not current
+    assert_refused(
+        engine,
+        lambda s: svc.update_component(
+            s, actor=world["owner"], component_id=world.billing, expected_row_version=None, changes={}
+        ),
+        PermissionDenied,
+    )
+    # the current version's owners keep their rights
+    with session_scope(engine) as s:
+        svc.set_current_version(s, actor=world["editor"], version_id=world.billing_v1)
+    with session_scope(engine) as s:
+        svc.update_component(
+            s,
+            actor=world["owner"],
+            component_id=world.billing,
+            expected_row_version=None,
+            changes={"description": "mine"},
+        )
 
 
 def test_update_records_old_and_new_values_by_name_and_moves_row_version(
@@ -353,6 +427,36 @@ def test_tags_of_another_component_are_refused(engine: sa.Engine, world: World) 
         PermissionDenied,
     )
     assert "other_owner may not tag component 'billing'" in str(err)
+
+
+def test_tags_move_the_component_row_version_and_a_stale_tag_save_is_refused(
+    engine: sa.Engine, world: World
+) -> None:
+    seen = _component(engine, world.billing).row_version
+    with session_scope(engine) as s:
+        svc.set_tags(
+            s,
+            actor=world["owner"],
+            component_id=world.billing,
+            tags=["legacy-api"],
+            expected_row_version=seen,
+        )
+    assert _component(engine, world.billing).row_version == seen + 1
+    for call in (
+        lambda s: svc.set_tags(
+            s, actor=world["editor"], component_id=world.billing, tags=["core"], expected_row_version=seen
+        ),
+        lambda s: svc.update_component(
+            s,
+            actor=world["editor"],
+            component_id=world.billing,
+            expected_row_version=seen,
+            changes={"description": "based on the old read"},
+        ),
+    ):
+        err = assert_refused(engine, call, StaleWrite, field="row_version", value=seen)
+        assert isinstance(err, StaleWrite)
+        assert (err.entity, err.entity_id, err.actual) == ("component", world.billing, seen + 1)
 
 
 def test_a_save_racing_another_one_is_refused_as_stale(engine: sa.Engine, world: World) -> None:

@@ -304,3 +304,36 @@ def test_merge_categories_moves_components_and_bumps_their_row_version(
         ),
     ]:
         assert_refused(engine, call, error, field=field, value=value)
+
+
+def test_merge_refuses_subcategories_of_different_categories(engine: sa.Engine, world: World) -> None:
+    with session_scope(engine) as s:
+        svc.update_component(
+            s,
+            actor=world["editor"],
+            component_id=world.billing,
+            expected_row_version=None,
+            changes={"subcategory": "Billing"},  # billing: Payments / Billing
+        )
+        svc.create_reference(
+            s, actor=world["admin"], table="subcategory", name="Invoicing", category="Payments"
+        )
+    err = assert_refused(  # Storage is in Platform: billing would be Payments / Storage
+        engine,
+        lambda s: svc.merge_reference(
+            s, actor=world["admin"], table="subcategory", source="Billing", target="Storage"
+        ),
+        InvalidValue,
+        field="target",
+        value="Storage",
+    )
+    assert "'Platform'" in str(err) and "'Payments'" in str(err)
+    with session_scope(engine) as s:  # within one category a merge goes through
+        svc.merge_reference(
+            s, actor=world["admin"], table="subcategory", source="Billing", target="Invoicing"
+        )
+    with Session(engine) as s:
+        comp = s.get(Component, world.billing)
+    assert comp is not None
+    assert comp.subcategory_id == _id(engine, REFERENCE_MODELS["subcategory"], "Invoicing")
+    assert comp.category_id == _id(engine, REFERENCE_MODELS["category"], "Payments")

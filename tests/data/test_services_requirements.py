@@ -4,8 +4,10 @@ requirement sets — permission matrix, the claim-resets-verdict rule, audit, st
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -13,8 +15,15 @@ from sqlalchemy.orm import Session
 from panopticum_data import services as svc
 from panopticum_data.db import session_scope
 from panopticum_data.errors import DuplicateName, InvalidValue, NotFound, PermissionDenied, StaleWrite
-from panopticum_data.models import RequirementSetItem, RequirementStatus, SetExclusion
-from panopticum_data.services import BatchPermissionDenied, BatchStaleWrite, ClaimChange, VerdictChange
+from panopticum_data.models import RequirementSetItem, RequirementStatus, SetExclusion, utcnow
+from panopticum_data.scoring import expire_verdicts
+from panopticum_data.services import (
+    BatchPermissionDenied,
+    BatchStaleWrite,
+    ClaimChange,
+    VerdictChange,
+    requirements,
+)
 from tests import factories as f
 from tests.factories import World, assert_refused
 
@@ -187,6 +196,88 @@ def test_a_changed_claim_resets_the_verdict_and_records_the_reset(engine: sa.Eng
     assert row is not None and (row.owner_status, row.signee_status) == ("n/a", "ready")
 
 
+def _effective_verdict(engine: sa.Engine, vid: int, rid: int, validity_days: float) -> str:
+    """The signee's verdict as the scores see it now: expired verdicts count as ``unknown``."""
+    row = _status(engine, vid, rid)
+    assert row is not None
+    return str(
+        expire_verdicts(
+            pd.Series([row.signee_status]),
+            signee_at=pd.Series([row.signee_at]),
+            validity_days=pd.Series([validity_days]),
+            now=utcnow(),
+        ).iloc[0]
+    )
+
+
+def test_a_verdict_given_again_renews_it_and_a_notes_edit_keeps_its_time(
+    engine: sa.Engine, world: World
+) -> None:
+    vid, rid = world.billing_v1, world.encrypt
+    with session_scope(engine) as s:
+        svc.update_requirement_set(
+            s,
+            actor=svc.SYSTEM,
+            set_id=world.security_set,
+            expected_row_version=None,
+            changes={"validity_days": 30},
+        )
+    _claim(engine, world, "owner", ClaimChange(vid, rid, "ready"))
+    _verdict(engine, world, "admin", VerdictChange(vid, rid, "ready", "ok", "https://evidence/1"))
+    sixty_days_ago = utcnow() - timedelta(days=60)
+    with session_scope(engine) as s:  # time passes: the verdict is older than the set's validity
+        s.execute(
+            sa.update(RequirementStatus)
+            .where(RequirementStatus.version_id == vid, RequirementStatus.requirement_id == rid)
+            .values(signee_at=sixty_days_ago)
+        )
+    assert _effective_verdict(engine, vid, rid, 30) == "unknown"
+    expired = _status(engine, vid, rid)
+    assert expired is not None
+
+    # the signer gives the same verdict again: a new sign-off, by them, now
+    _verdict(engine, world, "signer", VerdictChange(vid, rid, "ready", "ok", "https://evidence/1"))
+    renewed = _status(engine, vid, rid)
+    assert renewed is not None and renewed.signee_status == "ready"
+    assert renewed.signee_by_id == world["signer"].person_id
+    assert renewed.signee_at is not None and renewed.signee_at > expired.signee_at  # type: ignore[operator]
+    assert renewed.row_version == expired.row_version + 1
+    assert _effective_verdict(engine, vid, rid, 30) == "ready"
+    evs = f.last_change_set_events(engine)
+    assert [(e.entity, e.entity_id, e.field, e.actor_name) for e in evs] == [
+        ("requirement_status", renewed.id, "signee_at", "signer")
+    ]
+    assert evs[0].old_value is not None and evs[0].new_value is not None
+    assert evs[0].old_value < evs[0].new_value
+
+    # a change of notes or evidence only (no status) keeps the sign-off: no silent extension
+    with session_scope(engine) as s:
+        s.execute(
+            sa.update(RequirementStatus)
+            .where(RequirementStatus.version_id == vid, RequirementStatus.requirement_id == rid)
+            .values(signee_at=sixty_days_ago)
+        )
+    _verdict(engine, world, "admin", VerdictChange(vid, rid, None, "re-checked", "https://evidence/2"))
+    edited = _status(engine, vid, rid)
+    assert edited is not None
+    assert (edited.signee_notes, edited.evidence_url) == ("re-checked", "https://evidence/2")
+    assert (edited.signee_status, edited.signee_by_id) == ("ready", world["signer"].person_id)
+    assert _effective_verdict(engine, vid, rid, 30) == "unknown"  # still expired
+    assert f.field_changes(f.last_change_set_events(engine)) == {
+        "signee_notes": ("ok", "re-checked"),
+        "evidence_url": ("https://evidence/1", "https://evidence/2"),
+    }
+    # notes on a requirement without a verdict yet create the row without a sign-off
+    _verdict(engine, world, "signer", VerdictChange(vid, world.audit_logins, None, "looking"))
+    fresh = _status(engine, vid, world.audit_logins)
+    assert fresh is not None and (fresh.signee_status, fresh.signee_by_id, fresh.signee_at) == (
+        "unknown",
+        None,
+        None,
+    )
+    assert fresh.signee_notes == "looking"
+
+
 def test_a_batch_is_one_change_set_and_creates_missing_rows(engine: sa.Engine, world: World) -> None:
     changes = [
         ClaimChange(world.billing_v1, world.encrypt, "ready"),
@@ -246,6 +337,47 @@ def test_a_stale_batch_lists_every_conflict_and_writes_nothing(engine: sa.Engine
         *[ClaimChange(v, rid, "not_ready", expected_row_version=current[rid]) for rid in (enc, logins)],
     )
     assert {getattr(_status(engine, v, rid), "owner_status", None) for rid in (enc, logins)} == {"not_ready"}
+
+
+def test_a_row_created_by_a_concurrent_save_is_a_stale_write_not_an_integrity_error(
+    engine: sa.Engine, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two saves read "no row yet" for the same pair; the second one's INSERT hits the unique
+    (version_id, requirement_id) constraint: BatchStaleWrite naming the pair, nothing written."""
+    v, enc, logins = world.billing_v1, world.encrypt, world.audit_logins
+    _claim(engine, world, "owner", ClaimChange(v, logins, "not_ready"))  # an existing row, updated below
+    _claim(engine, world, "editor", ClaimChange(v, enc, "ready", "theirs"))  # the other save, first
+    real_load_rows = requirements._load_rows
+    calls = 0
+
+    def read_before_their_commit(session: Session, pairs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        found = real_load_rows(session, pairs)
+        return {p: r for p, r in found.items() if p != (v, enc)} if calls == 1 else found
+
+    monkeypatch.setattr(requirements, "_load_rows", read_before_their_commit)
+    batch = [
+        ClaimChange(v, logins, "ready"),
+        ClaimChange(v, enc, "not_ready", "mine", expected_row_version=0),  # "I saw no row"
+        ClaimChange(v, world.load_test, "ready"),
+    ]
+    err = assert_refused(
+        engine,
+        lambda s: svc.set_owner_claims(s, actor=world["owner"], changes=batch),
+        StaleWrite,
+        field="row_version",
+    )
+    assert isinstance(err, BatchStaleWrite) and err.conflicts == [(v, enc)]
+    assert f"version {v} requirement {enc}" in str(err)
+    row = _status(engine, v, enc)
+    assert row is not None and (row.owner_status, row.owner_notes) == ("ready", "theirs")
+    calls = 0  # the same for verdicts (the session stays usable: the failed insert was rolled back)
+    with Session(engine) as s:
+        with pytest.raises(BatchStaleWrite) as info:
+            svc.set_signee_verdicts(s, actor=world["signer"], changes=[VerdictChange(v, enc, "ready")])
+        assert info.value.conflicts == [(v, enc)]
+        assert s.scalar(sa.select(sa.func.count()).select_from(RequirementStatus)) == 2
 
 
 # --- bad input --------------------------------------------------------------------------------------------------

@@ -3,6 +3,9 @@ documents, QA levels, dependencies — permissions, audit, stale writes, bad inp
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -18,6 +21,7 @@ from panopticum_data.models import (
     Dependency,
     Deployment,
     DocumentLink,
+    Endpoint,
     QaLevel,
     RequirementStatus,
     SetExclusion,
@@ -378,6 +382,118 @@ def test_current_version_and_delete(engine: sa.Engine, world: World) -> None:
     }
 
 
+# rows a version owns that the database drops with it: (entity, field) → old value, and the rows
+DROPPED_LISTS = {
+    ("version_owner", "architect"): '["admin", "viewer"]',
+    ("version_language", "languages"): '["Go", "Python"]',
+    ("version_framework", "frameworks"): '["Django"]',
+    ("version_database", "databases"): '["PostgreSQL"]',
+    ("version_orm", "orms"): '["SQLAlchemy"]',
+    ("version_logger", "loggers"): '["structlog"]',
+    ("version_runtime", "runtimes"): '["CPython"]',
+    ("version_link", "repository"): '["https://git.example.com/b", "https://git.example.com/a"]',
+    ("version_link", "docs"): '["https://docs.example.com"]',
+    ("qa_level", "unit.level"): "high",
+    ("qa_level", "unit.notes"): "90% lines",
+    ("deployment_port", "ports"): '["http", "https"]',
+    ("data_center_deployment", "data_centers"): '["DC1"]',
+}
+DROPPED_ROWS = ("document_link", "dependency", "deployment", "requirement_status", "set_exclusion")
+
+
+@contextmanager
+def _statements(engine: sa.Engine) -> Iterator[list[str]]:
+    """The SQL statements the engine runs inside the block."""
+    seen: list[str] = []
+
+    def listener(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+
+
+def test_delete_version_records_every_row_the_cascade_drops(engine: sa.Engine, world: World) -> None:
+    _fill_profile(engine, world)
+    with session_scope(engine) as s:
+        svc.create_version(
+            s, actor=world["owner"], component_id=world.billing, version="2.0", make_current=True
+        )
+    with session_scope(engine) as s:
+        svc.delete_version(s, actor=world["owner"], version_id=world.billing_v1)
+    evs = f.last_change_set_events(engine)
+    assert {e.component_id for e in evs} == {world.billing}
+    deleted = [e for e in evs if e.action == "delete"]
+    assert all(e.new_value is None for e in deleted)
+    lists = {(e.entity, e.field): e.old_value for e in deleted if e.entity_id == world.billing_v1}
+    for key, old in DROPPED_LISTS.items():
+        if key[0] not in ("deployment_port", "data_center_deployment"):  # those name the deployment
+            assert lists.get(key) == old, key
+    assert {
+        (e.entity, e.field): e.old_value for e in deleted if e.entity.startswith(("deployment_", "data_"))
+    } == {k: v for k, v in DROPPED_LISTS.items() if k[0] in ("deployment_port", "data_center_deployment")}
+    rows = Counter(e.entity for e in deleted if e.field is None)
+    assert rows == Counter({"component_version": 1, **dict.fromkeys(DROPPED_ROWS, 1)})
+    fields = {(e.entity, e.field): e.old_value for e in deleted}
+    assert fields[("component_version", "maintainer")] == "owner"
+    assert fields[("component_version", "responsible_qa")] == "editor"
+    assert fields[("dependency", "component")] == "ledger"
+    assert fields[("requirement_status", "owner_status")] == "ready"
+    assert fields[("requirement_status", "signee_status")] == "ready"
+    assert fields[("deployment", "service_name")] == "billing-svc"
+    assert fields[("set_exclusion", "requirement_set")] == "Performance"
+    assert fields[("document_link", "title")] == "HLD"
+
+
+def test_delete_component_records_every_row_the_cascade_drops_in_a_few_queries(
+    engine: sa.Engine, world: World
+) -> None:
+    _fill_profile(engine, world)
+    with session_scope(engine) as s:
+        svc.set_tags(s, actor=world["editor"], component_id=world.billing, tags=["core", "legacy-api"])
+        s.add(Endpoint(pattern="https://api.example.com/billing/*", component_id=world.billing))
+
+    def delete_billing(commit: bool) -> int:
+        session = Session(engine)
+        try:
+            with _statements(engine) as seen:
+                svc.delete_component(session, actor=world["editor"], component_id=world.billing)
+            if commit:
+                session.commit()
+            else:
+                session.rollback()
+        finally:
+            session.close()
+        return len(seen)
+
+    with_one_version = delete_billing(commit=False)
+    with session_scope(engine) as s:  # two copies more: three times the rows, the same number of queries
+        for version in ("2.0", "3.0"):
+            svc.create_version(s, actor=world["owner"], component_id=world.billing, version=version)
+    assert delete_billing(commit=True) == with_one_version
+    evs = f.last_change_set_events(engine)
+    assert {e.component_id for e in evs} == {world.billing}
+    deleted = [e for e in evs if e.action == "delete"]
+    assert all(e.new_value is None for e in deleted)
+    rows = Counter(e.entity for e in deleted if e.field is None)
+    assert rows == Counter(
+        {"component": 1, "component_version": 3, "endpoint": 1, **dict.fromkeys(DROPPED_ROWS, 3)}
+    )
+    lists = Counter((e.entity, e.field) for e in deleted if (e.entity, e.field) in DROPPED_LISTS)
+    assert lists == Counter(dict.fromkeys(DROPPED_LISTS, 3))
+    assert {(e.entity, e.field): e.old_value for e in deleted if (e.entity, e.field) in DROPPED_LISTS} == (
+        DROPPED_LISTS
+    )
+    fields = {(e.entity, e.field, e.old_value) for e in deleted}
+    assert ("component_tag", "tags", '["core", "legacy-api"]') in fields
+    assert ("endpoint", "pattern", "https://api.example.com/billing/*") in fields
+    assert ("component_version", "version", "3.0") in fields
+    assert ("component_version", "maintainer", "owner") in fields
+
+
 # --- owners, stack, links, documents, QA --------------------------------------------------------------------
 
 
@@ -679,3 +795,152 @@ def test_dependencies_refuse_bad_input(engine: sa.Engine, world: World) -> None:
         err = assert_refused(engine, call, error, field=field, value=value)
         if isinstance(err, InvalidValue) and err.field == "component":
             assert "cannot depend on itself" in str(err)
+
+
+# --- row versions of list edits -------------------------------------------------------------------------------
+
+
+def test_every_list_edit_moves_the_version_row_version_and_a_stale_one_is_refused(
+    engine: sa.Engine, world: World
+) -> None:
+    vid, owner = world.billing_v1, world["owner"]
+
+    def dependency_id(s: Session) -> int:
+        found = s.scalar(sa.select(Dependency.id).where(Dependency.version_id == vid))
+        assert found is not None
+        return int(found)
+
+    def document_id(s: Session) -> int:
+        found = s.scalar(sa.select(DocumentLink.id).where(DocumentLink.version_id == vid))
+        assert found is not None
+        return int(found)
+
+    saves: list[tuple[str, Any]] = [
+        (
+            "set_owners",
+            lambda s, rv: svc.set_owners(
+                s, actor=owner, version_id=vid, role="expert", usernames=["viewer"], expected_row_version=rv
+            ),
+        ),
+        (
+            "set_links",
+            lambda s, rv: svc.set_links(
+                s,
+                actor=owner,
+                version_id=vid,
+                kind="docs",
+                urls=["https://d.example.com"],
+                expected_row_version=rv,
+            ),
+        ),
+        (
+            "set_stack",
+            lambda s, rv: svc.set_stack(
+                s, actor=owner, version_id=vid, kind="languages", names=["Go"], expected_row_version=rv
+            ),
+        ),
+        (
+            "set_qa_level",
+            lambda s, rv: svc.set_qa_level(
+                s, actor=owner, version_id=vid, kind="unit", level="low", expected_row_version=rv
+            ),
+        ),
+        (
+            "add_dependency",
+            lambda s, rv: svc.add_dependency(
+                s, actor=owner, version_id=vid, component="ledger", type="weak_ro", expected_row_version=rv
+            ),
+        ),
+        (
+            "set_dependencies",
+            lambda s, rv: svc.set_dependencies(
+                s,
+                actor=owner,
+                version_id=vid,
+                dependencies=[DependencySpec("ledger", "weak_ro", "renoted")],
+                expected_row_version=rv,
+            ),
+        ),
+        (
+            "remove_dependency",
+            lambda s, rv: svc.remove_dependency(
+                s, actor=owner, dependency_id=dependency_id(s), expected_row_version=rv
+            ),
+        ),
+        (
+            "exclude_set",
+            lambda s, rv: svc.exclude_set(
+                s, actor=owner, version_id=vid, requirement_set="Performance", expected_row_version=rv
+            ),
+        ),
+        (
+            "include_set",
+            lambda s, rv: svc.include_set(
+                s, actor=owner, version_id=vid, requirement_set="Performance", expected_row_version=rv
+            ),
+        ),
+        (
+            "add_document_link",
+            lambda s, rv: svc.add_document_link(
+                s,
+                actor=owner,
+                version_id=vid,
+                document_type="Design",
+                title="HLD",
+                url="https://docs.example.com/hld",
+                expected_row_version=rv,
+            ),
+        ),
+        (
+            "remove_document_link",
+            lambda s, rv: svc.remove_document_link(
+                s, actor=owner, link_id=document_id(s), expected_row_version=rv
+            ),
+        ),
+    ]
+    for (name, save), (next_name, next_save) in zip(saves, [*saves[1:], saves[0]], strict=True):
+        seen = _version(engine, vid).row_version
+        with session_scope(engine) as s:  # the first save, based on `seen`, goes through ...
+            save(s, seen)
+        assert _version(engine, vid).row_version == seen + 1, name
+        err = assert_refused(  # ... the second one, based on the same read, is refused
+            engine,
+            lambda s, next_save=next_save, seen=seen: next_save(s, seen),
+            StaleWrite,
+            field="row_version",
+            value=seen,
+        )
+        assert isinstance(err, StaleWrite), next_name
+        assert (err.entity, err.entity_id, err.actual) == ("component_version", vid, seen + 1), next_name
+        assert f"component_version {vid}" in str(err)
+    with session_scope(engine) as s:  # not checked when no row_version is given (as before)
+        svc.set_owners(s, actor=owner, version_id=vid, role="expert", usernames=[])
+
+
+def test_a_list_edit_racing_another_save_is_refused_as_stale(engine: sa.Engine, world: World) -> None:
+    """The check passed on an old read, but another save of the version landed before the write."""
+    vid = world.billing_v1
+    mine = Session(engine, expire_on_commit=False)
+    try:
+        seen = mine.get(ComponentVersion, vid)
+        assert seen is not None
+        mine.commit()  # the read is over; the object stays in this session, with its old row_version
+        with session_scope(engine) as theirs:
+            svc.set_links(
+                theirs, actor=world["editor"], version_id=vid, kind="docs", urls=["https://d.example.com"]
+            )
+        with pytest.raises(StaleWrite) as info:
+            svc.set_owners(
+                mine,
+                actor=world["owner"],
+                version_id=vid,
+                role="expert",
+                usernames=["viewer"],
+                expected_row_version=seen.row_version,
+            )
+        mine.rollback()
+    finally:
+        mine.close()
+    assert "component_version" in str(info.value) and "reload" in str(info.value)
+    with Session(engine) as s:
+        assert owner_lists(s, vid)["expert"] == []

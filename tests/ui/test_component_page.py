@@ -196,3 +196,34 @@ def test_html_in_user_text_comes_out_as_text(demo_url: str, monkeypatch: pytest.
     assert any(XSS_NOTE in n for n in notes)  # a grid cell: drawn as text on a canvas
     history = next(df.value for df in at.dataframe if "old" in df.value.columns)
     assert XSS_DESCRIPTION in set(history["new"])
+
+
+def test_a_big_registry_gets_a_search_instead_of_every_name(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from panopticum_ui import widgets
+
+    monkeypatch.setattr(widgets, "PICKER_LIMIT", 10)
+    at = component_page(demo_url, monkeypatch, "viewer")
+    assert not at.selectbox
+    at.text_input(key="component_search").input("service").run()
+    assert_clean(at)
+    links = [(link.label, link.proto.query_string) for link in at.page_link]
+    assert ("Payment Service", "name=Payment+Service") in links
+    assert all("service" in label.lower() for label, _ in links)
+
+
+def test_a_component_without_versions_in_a_registry_without_requirement_sets(
+    db_url: str, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from panopticum_data import models as m
+
+    with session_scope(engine) as session:
+        add_user(session, actor=SYSTEM, username="someone", password="long enough")
+        session.add(m.Component(name="bare", description=None))
+    at = log_in(open_app(db_url, monkeypatch, query={"name": "bare"}, page=PAGE), "someone", "long enough")
+    assert at.title[0].value == "bare"
+    assert any("No versions yet" in c.value for c in at.caption)
+    dashboard = log_in(open_app(db_url, monkeypatch), "someone", "long enough")
+    assert [n for n in dashboard.dataframe[0].value["component"]] == ["component?name=bare"]
+    assert {m.label: m.value for m in dashboard.metric}["Fully signed"] == "–"
