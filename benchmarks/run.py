@@ -9,6 +9,7 @@ components. Registries are cached in benchmarks/data/ (ignored by git) keyed by 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -31,12 +32,16 @@ from panopticum_data.services.requirements import ClaimChange, set_owner_claims
 from tests.dbutil import migrate
 
 DATA = Path(__file__).resolve().parent / "data"
-TARGETS: dict[str, float | None] = {  # seconds, at 10,000 components (issue 2)
+TARGETS: dict[str, float | None] = {  # seconds, at 10,000 components (issues 2 and 3)
     "overview": 0.5,
     "overview, one connection": None,  # the same work on one connection, for comparison
     "component detail": 0.05,
     "set matrix": 1.0,
     "save 100 changes": 0.5,
+    "dashboard rerun": 0.5,  # the page's server-side work: cached overview, filter, one page
+    "dashboard rerun, text search": 0.5,
+    "dashboard after a write": None,  # the overview recomputed (cache key changed)
+    "component page": 0.2,  # uncached: detail, photos, page model
 }
 
 
@@ -114,12 +119,45 @@ def bench(engine: Engine, repeat: int, rng: random.Random) -> dict[str, list[flo
         with session_scope(engine) as session:
             set_owner_claims(session, actor=SYSTEM, changes=changes)
 
+    ui = ui_paths(engine, names, rng)
     return {
+        **{k: timed(fn, repeat) for k, fn in ui.items() if k.startswith("dashboard")},
+        "component page": timed(ui["component page"], repeat * 3),
         "overview": timed(overview, repeat),
         "overview, one connection": timed(overview_one_connection, repeat),
         "component detail": timed(detail, repeat * 3),
         "set matrix": timed(matrix, repeat),
         "save 100 changes": timed(save, repeat),
+    }
+
+
+def ui_paths(engine: Engine, names: list[str], rng: random.Random) -> dict[str, Callable[[], Any]]:
+    """The web app's data functions, timed outside a browser (Streamlit caches in memory)."""
+    os.environ["PANOPTICUM_DATABASE_URL"] = str(engine.url)
+    import streamlit as st
+
+    from panopticum_data.queries.overview import OverviewFilters
+    from panopticum_ui.component import component_page_data
+    from panopticum_ui.dashboard import dashboard_data
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+    def after_write() -> None:
+        st.cache_data.clear()
+        dashboard_data(OverviewFilters(), page=1, page_size=50)
+
+    def page() -> None:
+        st.cache_data.clear()
+        component_page_data(rng.choice(names))
+
+    return {
+        "dashboard rerun": lambda: dashboard_data(OverviewFilters(), page=rng.randint(1, 20), page_size=50),
+        "dashboard rerun, text search": lambda: dashboard_data(
+            OverviewFilters(text=rng.choice(["pay", "api", "order", "zzz"])), page=1, page_size=50
+        ),
+        "dashboard after a write": after_write,
+        "component page": page,
     }
 
 

@@ -21,6 +21,7 @@ from panopticum_data.db import make_engine, read_connection
 from panopticum_data.errors import NotFound
 from panopticum_data.queries import ui as ui_queries
 from panopticum_data.queries.detail import ComponentDetail, component_detail
+from panopticum_data.registry import Registry
 
 
 @st.cache_resource
@@ -50,8 +51,8 @@ def key() -> tuple[str, int]:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def overview(url: str, version: int) -> pd.DataFrame:
-    with read_connection(engine(url)) as conn:
-        return queries.components_overview(conn)
+    # through the facade: on a file or server database it reads components and statuses at once
+    return Registry(engine(url)).overview()
 
 
 @dataclass(frozen=True)

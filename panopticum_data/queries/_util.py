@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Executable
 from sqlalchemy.sql import ColumnElement, func
@@ -24,7 +23,8 @@ def frame(
     if not rows:
         return pd.DataFrame({k: pd.Series([], dtype=object) for k in keys})
     # column-wise construction: several times faster than a list of Row objects
-    return pd.DataFrame(dict(zip(keys, (_column(col) for col in zip(*rows, strict=True)), strict=True)))
+    columns_ = dict(zip(keys, (_column(col) for col in zip(*rows, strict=True)), strict=True))
+    return pd.DataFrame(columns_, index=pd.RangeIndex(len(rows)))
 
 
 def _column(values: tuple[Any, ...]) -> Any:
@@ -33,7 +33,7 @@ def _column(values: tuple[Any, ...]) -> Any:
     for value in values:
         if value is not None:
             if isinstance(value, str):
-                return np.array(values, dtype=object)
+                return pd.Series(values, dtype=object)  # (an ndarray would be re-inferred as str)
             break
     return list(values)
 
