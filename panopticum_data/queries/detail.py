@@ -14,7 +14,7 @@ from .. import models as m
 from .. import scoring
 from ..errors import NotFound
 from ._util import frame
-from .entities import list_audit, list_deployments, list_owners, list_versions
+from .entities import list_audit, list_components, list_deployments, list_owners, list_versions
 from .requirements import requirement_statuses
 from .scoring_inputs import LINK_FIELDS, ROLE_FIELDS, ScoreInputs
 
@@ -182,40 +182,8 @@ def component_detail(
 
 
 def list_components_one(conn: Connection, component_id: int) -> dict[str, Any]:
-    """One component row with reference names (the same columns as ``list_components``)."""
-    cv = m.ComponentVersion
-    stmt = (
-        select(
-            m.Component.id.label("component_id"),
-            m.Component.name,
-            m.Component.description,
-            m.Component.life_status,
-            m.ComponentType.name.label("type"),
-            m.Category.name.label("category"),
-            m.Subcategory.name.label("subcategory"),
-            m.Vendor.name.label("vendor"),
-            m.PrivacyClass.name.label("privacy_class"),
-            m.Component.highly_loaded,
-            m.Component.current_version_id,
-            cv.version.label("current_version"),
-            m.Component.row_version,
-        )
-        .outerjoin(m.ComponentType, m.ComponentType.id == m.Component.type_id)
-        .outerjoin(m.Category, m.Category.id == m.Component.category_id)
-        .outerjoin(m.Subcategory, m.Subcategory.id == m.Component.subcategory_id)
-        .outerjoin(m.Vendor, m.Vendor.id == m.Component.vendor_id)
-        .outerjoin(m.PrivacyClass, m.PrivacyClass.id == m.Component.privacy_class_id)
-        .outerjoin(cv, cv.id == m.Component.current_version_id)
-        .where(m.Component.id == component_id)
-    )
-    row = conn.execute(stmt).mappings().one()
-    tags = conn.execute(
-        select(m.Tag.name)
-        .join(m.ComponentTag, m.ComponentTag.tag_id == m.Tag.id)
-        .where(m.ComponentTag.component_id == component_id)
-        .order_by(m.Tag.name)
-    ).scalars()
-    return {**dict(row), "tags": list(tags)}
+    """One component row with reference names and tags (the columns of ``list_components``)."""
+    return dict(list_components(conn, component_id=component_id).iloc[0].to_dict())
 
 
 def _score_inputs(

@@ -19,18 +19,18 @@ def _person_name(p: Any) -> Any:
     return func.coalesce(func.nullif(full, ""), p.username)
 
 
-def list_components(conn: Connection) -> pd.DataFrame:
-    """Every component with its reference names, current version and tags."""
+def list_components(conn: Connection, *, component_id: int | None = None) -> pd.DataFrame:
+    """Every component (or one) with its reference names, current version and tags."""
+    params = None if component_id is None else {"component_id": int(component_id)}
+    df = frame(conn, _components_statement(conn.dialect.name, component_id is not None), params=params)
+    df["tags"] = split_list(df["tags"])
+    return df
+
+
+@cache
+def _components_statement(dialect: str, one: bool) -> Any:
     cv = aliased(m.ComponentVersion)
-    tags = (
-        select(
-            m.ComponentTag.component_id,
-            group_concat(m.Tag.name, conn.dialect.name).label("tags"),
-        )
-        .join(m.Tag, m.Tag.id == m.ComponentTag.tag_id)
-        .group_by(m.ComponentTag.component_id)
-        .subquery()
-    )
+    tags = select(group_concat(m.Tag.name, dialect)).join(m.ComponentTag, m.ComponentTag.tag_id == m.Tag.id)
     stmt = (
         select(
             m.Component.id.label("component_id"),
@@ -45,7 +45,7 @@ def list_components(conn: Connection) -> pd.DataFrame:
             m.Component.highly_loaded,
             m.Component.current_version_id,
             cv.version.label("current_version"),
-            tags.c.tags,
+            tags.where(m.ComponentTag.component_id == m.Component.id).scalar_subquery().label("tags"),
             m.Component.row_version,
             m.Component.created_at,
             m.Component.updated_at,
@@ -56,12 +56,9 @@ def list_components(conn: Connection) -> pd.DataFrame:
         .outerjoin(m.Vendor, m.Vendor.id == m.Component.vendor_id)
         .outerjoin(m.PrivacyClass, m.PrivacyClass.id == m.Component.privacy_class_id)
         .outerjoin(cv, cv.id == m.Component.current_version_id)
-        .outerjoin(tags, tags.c.component_id == m.Component.id)
         .order_by(func.lower(m.Component.name))
     )
-    df = frame(conn, stmt)
-    df["tags"] = split_list(df["tags"])
-    return df
+    return stmt.where(m.Component.id == bindparam("component_id")) if one else stmt
 
 
 def list_versions(conn: Connection, *, component_id: int | None = None) -> pd.DataFrame:
