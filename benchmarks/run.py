@@ -21,7 +21,6 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from panopticum_data import models as m
-from panopticum_data import queries
 from panopticum_data.db import make_engine, session_scope
 from panopticum_data.demo.scale import generate_scale
 from panopticum_data.queries.detail import component_detail
@@ -34,7 +33,6 @@ from tests.dbutil import migrate
 DATA = Path(__file__).resolve().parent / "data"
 TARGETS: dict[str, float | None] = {  # seconds, at 10,000 components (issues 2 and 3)
     "overview": 0.5,
-    "overview, one connection": None,  # the same work on one connection, for comparison
     "component detail": 0.05,
     "set matrix": 1.0,
     "save 100 changes": 0.5,
@@ -93,12 +91,8 @@ def bench(engine: Engine, repeat: int, rng: random.Random) -> dict[str, list[flo
 
     registry = Registry(engine)
 
-    def overview() -> None:  # what reg.overview() does: two connections, statuses read alongside
+    def overview() -> None:
         registry.overview()
-
-    def overview_one_connection() -> None:
-        with engine.connect() as conn, conn.begin():
-            queries.components_overview(conn)
 
     def detail() -> None:
         with engine.connect() as conn, conn.begin():
@@ -124,7 +118,6 @@ def bench(engine: Engine, repeat: int, rng: random.Random) -> dict[str, list[flo
         **{k: timed(fn, repeat) for k, fn in ui.items() if k.startswith("dashboard")},
         "component page": timed(ui["component page"], repeat * 3),
         "overview": timed(overview, repeat),
-        "overview, one connection": timed(overview_one_connection, repeat),
         "component detail": timed(detail, repeat * 3),
         "set matrix": timed(matrix, repeat),
         "save 100 changes": timed(save, repeat),

@@ -26,8 +26,6 @@ class Registry:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        # two connections see the same data unless the database lives in one connection's memory
-        self._can_read_in_parallel = engine.url.database not in (None, "", ":memory:")
 
     def _read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         with self.engine.connect() as conn, conn.begin():
@@ -84,13 +82,7 @@ class Registry:
                 names.get(k, k): (v,) if isinstance(v, str) and k in names else v for k, v in kwargs.items()
             }
             filters = OverviewFilters(**fixed)
-        if self._can_read_in_parallel:
-            return self._overview_parallel(filters)
         return self._read(queries.components_overview, filters)
-
-    def _overview_parallel(self, filters: OverviewFilters | None) -> pd.DataFrame:
-        with self.engine.connect() as first, self.engine.connect() as second, first.begin(), second.begin():
-            return queries.components_overview(first, filters, second=second)
 
     def component(self, name_or_id: int | str, *, version: str | None = None) -> ComponentDetail:
         return self._read(component_detail, name_or_id, version=version)

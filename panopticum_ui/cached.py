@@ -51,7 +51,6 @@ def key() -> tuple[str, int]:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def overview(url: str, version: int) -> pd.DataFrame:
-    # through the facade: on a file or server database it reads components and statuses at once
     return Registry(engine(url)).overview()
 
 

@@ -16,7 +16,6 @@ shipping the 260,000-cell status matrix of a 10,000-component registry to pandas
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -65,8 +64,12 @@ def _base(conn: Connection) -> pd.DataFrame:
     The many-valued "must" fields come back as bitmasks (one correlated aggregate per table, not one
     EXISTS per field); QA points and filled levels as one number (points * 16 + filled)."""
     cv, maint, dialect = m.ComponentVersion, m.Person, conn.dialect.name
-    points = case(*[(m.QaLevel.level == lvl, pts) for lvl, pts in scoring.LEVEL_POINTS.items()], else_=0)
-    qa = points * 16 + case((m.QaLevel.level != "unknown", 1), else_=0)
+    # one simple CASE per QA row: points * 16 + (1 when the level was answered)
+    qa = case(
+        {lvl: pts * 16 + (lvl != "unknown") for lvl, pts in scoring.LEVEL_POINTS.items()},
+        value=m.QaLevel.level,
+        else_=0,
+    )
     new_mark = case((m.Deployment.is_new.is_(True), "+"), else_="-")
     stmt = (
         select(
@@ -180,24 +183,13 @@ def components_overview(
     filters: OverviewFilters | None = None,
     *,
     now: datetime | None = None,
-    second: Connection | None = None,
 ) -> pd.DataFrame:
     """One row per component: current version, category, type, life status, maintainer, tags,
     products, locations, rating, completeness, QA score (NA when QA does not apply), its colour band,
-    and one status column per requirement set (named by the set; listed in ``attrs["set_columns"]``).
-
-    ``second``: another open connection to the same database; the status matrix is then read on it
-    in a thread while ``conn`` reads the components (both should be in read transactions started
-    together; see ``Registry.overview``)."""
+    and one status column per requirement set (named by the set; listed in ``attrs["set_columns"]``)."""
     now = now or datetime.now(UTC)
     layout = sm.layout(list_requirements(conn), now)
-    if second is None:
-        base, strings = _base(conn), fetch_cells(conn, layout)
-    else:  # the two heavy reads at once, on two cores (both drivers release the GIL while querying)
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            cells = pool.submit(fetch_cells, second, layout)
-            base = _base(conn)
-            strings = cells.result()
+    base, strings = _base(conn), fetch_cells(conn, layout)
     excluded = frame(
         conn,
         select(m.SetExclusion.version_id, m.SetExclusion.set_id).where(
@@ -221,24 +213,20 @@ def components_overview(
     )
     denominator = counts["applicable"].to_numpy() + np.where(qa_applicable, scoring.QA_MAX_POINTS, 0)
     numerator = counts["signed"].to_numpy() + np.where(qa_applicable, qa_points, 0)
-    rating = pd.array(
-        np.where(denominator > 0, 100 * numerator // np.maximum(denominator, 1), 0), dtype="Int64"
-    )
-    rating[denominator == 0] = pd.NA
-    qa_score = pd.array(100 * qa_points // scoring.QA_MAX_POINTS, dtype="Int64")
-    qa_score[~qa_applicable] = pd.NA
+    n = len(base)
+
+    def full(values: np.ndarray, missing: np.ndarray) -> pd.arrays.IntegerArray:
+        """Int64 over every component (NA for those without a current version, or where ``missing``)."""
+        data, mask = np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool)
+        data[has_version], mask[has_version] = values, missing
+        return pd.arrays.IntegerArray(data, mask)
 
     out = base.drop(
         columns=[c for c in base.columns if c.startswith("f_")] + ["role_bits", "link_bits", "qa"]
     )
-    for column, values in (
-        ("rating", rating),
-        ("completeness", pd.array(100 * filled // expected.to_numpy(), dtype="Int64")),
-        ("qa_score", qa_score),
-    ):
-        full = pd.array([pd.NA] * len(out), dtype="Int64")
-        full[has_version] = values
-        out[column] = full
+    out["rating"] = full(100 * numerator // np.maximum(denominator, 1), denominator == 0)
+    out["completeness"] = full(100 * filled // expected.to_numpy(), np.zeros(len(b), dtype=bool))
+    out["qa_score"] = full(100 * qa_points // scoring.QA_MAX_POINTS, ~qa_applicable)
     all_sets = conn.execute(
         select(m.RequirementSet.id, m.RequirementSet.name).order_by(
             m.RequirementSet.position, m.RequirementSet.id
@@ -252,15 +240,23 @@ def components_overview(
             hit = excluded.loc[excluded["set_id"] == sid, "version_id"].astype("int64")
             col[out["version_id"].isin(hit).fillna(False).to_numpy(dtype=bool)] = "n/a"
         out[name] = pd.Series(col, index=out.index, dtype=object)  # None, not NaN, where no status
-    marked = [v.split(SEP) if isinstance(v, str) and v else [] for v in out["products"]]
-    out["products"] = [sorted({p[1:] for p in ps}) for ps in marked]
-    out["new_in_products"] = [sorted({p[1:] for p in ps if p[0] == "+"}) for ps in marked]
+    marked = [v.split(SEP) if v else [] for v in out["products"].tolist()]
+    out["products"] = [sorted({p[1:] for p in ps}) if ps else [] for ps in marked]
+    out["new_in_products"] = [sorted({p[1:] for p in ps if p[0] == "+"}) if ps else [] for ps in marked]
     for column in ("tags", "locations"):
-        out[column] = [sorted(set(v.split(SEP))) if isinstance(v, str) and v else [] for v in out[column]]
+        out[column] = [_names(v) for v in out[column].tolist()]
     out["rating_band"] = scoring.bands(out["rating"])
     out["version_id"] = out["version_id"].astype("Int64")
     out.attrs["set_columns"] = [name for _, name in all_sets]
     return apply_filters(conn, out, filters) if filters else out
+
+
+def _names(joined: str | None) -> list[str]:
+    """A sorted list of the distinct names an aggregated column holds."""
+    if not joined:
+        return []
+    parts = joined.split(SEP)
+    return sorted(set(parts)) if len(parts) > 1 else parts
 
 
 def _owned_by(conn: Connection, usernames: Sequence[str]) -> set[int]:
