@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -208,6 +209,7 @@ class QaLevel(Base):
     """The level of one kind of testing of a version; a missing row means "unknown"."""
 
     __tablename__ = "qa_level"
+    __table_args__ = (Index("ix_qa_level_version_id_level", "version_id", "level"),)  # covers the QA score
     version_id: Mapped[int] = mapped_column(
         ForeignKey("component_version.id", ondelete="CASCADE"), primary_key=True
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, Timestamped, Versioned
@@ -10,6 +10,9 @@ from .base import Base, Timestamped, Versioned
 
 class Deployment(Versioned, Timestamped, Base):
     __tablename__ = "deployment"
+    __table_args__ = (  # covers the overview's products / locations per version
+        Index("ix_deployment_overview", "version_id", "product_version_id", "location_class_id", "is_new"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(
         ForeignKey("component_version.id", ondelete="CASCADE"), index=True

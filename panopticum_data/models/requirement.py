@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..enums import OWNER_STATUSES, SIGNEE_STATUSES
@@ -82,7 +82,18 @@ class RequirementStatus(Versioned, Timestamped, Base):
     """
 
     __tablename__ = "requirement_status"
-    __table_args__ = (UniqueConstraint("version_id", "requirement_id"),)
+    __table_args__ = (
+        UniqueConstraint("version_id", "requirement_id"),
+        # covers the status-matrix read (queries/status_matrix.py): no table lookup per row
+        Index(
+            "ix_requirement_status_matrix",
+            "version_id",
+            "requirement_id",
+            "owner_status",
+            "signee_status",
+            "signee_at",
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("component_version.id", ondelete="CASCADE"))
     requirement_id: Mapped[int] = mapped_column(ForeignKey("requirement.id", ondelete="CASCADE"), index=True)

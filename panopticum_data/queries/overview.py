@@ -244,19 +244,14 @@ def components_overview(
     out["products"] = [sorted({p[1:] for p in ps}) if ps else [] for ps in marked]
     out["new_in_products"] = [sorted({p[1:] for p in ps if p[0] == "+"}) if ps else [] for ps in marked]
     for column in ("tags", "locations"):
-        out[column] = [_names(v) for v in out[column].tolist()]
+        # distinct, sorted names; inlined (a function call per row costs more than the work)
+        out[column] = [
+            (sorted(set(v.split(SEP))) if SEP in v else [v]) if v else [] for v in out[column].tolist()
+        ]
     out["rating_band"] = scoring.bands(out["rating"])
     out["version_id"] = out["version_id"].astype("Int64")
     out.attrs["set_columns"] = [name for _, name in all_sets]
     return apply_filters(conn, out, filters) if filters else out
-
-
-def _names(joined: str | None) -> list[str]:
-    """A sorted list of the distinct names an aggregated column holds."""
-    if not joined:
-        return []
-    parts = joined.split(SEP)
-    return sorted(set(parts)) if len(parts) > 1 else parts
 
 
 def _owned_by(conn: Connection, usernames: Sequence[str]) -> set[int]:
