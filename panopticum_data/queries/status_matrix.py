@@ -1,8 +1,8 @@
 """The requirement-status matrix of the current versions, read in one grouped query and decoded with numpy.
 
-Each status row becomes a few ASCII characters — the requirement's key, the second letter of the
-owner's and of the signee's status (unique in both vocabularies), and one freshness flag per sign-off
-validity — concatenated per version in SQL. A 10,000 × 26 matrix thus crosses the driver as 10,000
+Each status row becomes a few ASCII characters — the requirement's key, a character for the length
+of the owner's and of the signee's status (unique in both vocabularies), and one freshness flag per
+sign-off validity — concatenated per version in SQL. A 10,000 × 26 matrix thus crosses the driver as 10,000
 short strings instead of 260,000 rows. The derived statuses follow ``panopticum_data.scoring``
 (``tests/data/test_queries_overview.py`` checks they agree with it on the whole demo registry).
 """
@@ -22,8 +22,8 @@ from ._util import group_concat
 
 MISSING = 255
 """Code of a (version, requirement) without a status row."""
-OWNER_CODES = {"n": 0, "o": 1, "e": 2, "/": 3}  # unknown, not_ready, ready, n/a
-SIGNEE_CODES = {"n": 0, "o": 1, "e": 2}  # unknown, not_ready, ready
+OWNER_CODES = {chr(64 + len(s)): code for code, s in enumerate(("unknown", "not_ready", "ready", "n/a"))}
+SIGNEE_CODES = {chr(64 + len(s)): code for code, s in enumerate(("unknown", "not_ready", "ready"))}
 _KEY_BASE, _KEY_FIRST, _NO_KEY = 90, 33, "~"
 
 
@@ -71,21 +71,31 @@ def current_versions() -> Any:
     return select(m.Component.current_version_id).where(m.Component.current_version_id.is_not(None))
 
 
-def _key(i: int, width: int) -> str:
-    return "".join(chr(_KEY_FIRST + (i // _KEY_BASE**j) % _KEY_BASE) for j in reversed(range(width)))
+def _key_digits(i: int, width: int) -> list[int]:
+    return [_KEY_FIRST + (i // _KEY_BASE**j) % _KEY_BASE for j in reversed(range(width))]
 
 
 def fetch_cells(conn: Connection, lay: Layout) -> dict[int, str]:
-    """Per current version, its status rows encoded as one string (decode with ``decode_cells``)."""
+    """Per current version, its status rows encoded as one string (decode with ``decode_cells``).
+
+    A row's characters: its requirement's key, then ``64 + len(owner_status)`` and
+    ``64 + len(signee_status)`` (the lengths tell the statuses apart), then ``'0'``/``'1'`` per
+    validity cutoff. On SQLite a single ``char(...)`` call builds them (no intermediate strings)."""
     rs, width = m.RequirementStatus, lay.key_width
-    keys = {rid: _key(i, width) for i, rid in enumerate(lay.requirement_ids)}
-    cell: Any = (
-        case(keys, value=rs.requirement_id, else_=_NO_KEY * width) if keys else literal(_NO_KEY * width)
-    )
-    cell = cell + func.substr(rs.owner_status, 2, 1) + func.substr(rs.signee_status, 2, 1)
+    digits: list[Any] = []
+    for j in range(width):
+        whens = {rid: _key_digits(i, width)[j] for i, rid in enumerate(lay.requirement_ids)}
+        digits.append(
+            case(whens, value=rs.requirement_id, else_=ord(_NO_KEY)) if whens else literal(ord(_NO_KEY))
+        )
+    codes: list[Any] = [*digits, 64 + func.length(rs.owner_status), 64 + func.length(rs.signee_status)]
     for cutoff in lay.cutoffs:
         if cutoff is not None:
-            cell = cell + case((rs.signee_at >= cutoff, "1"), else_="0")
+            codes.append(case((rs.signee_at >= cutoff, ord("1")), else_=ord("0")))
+    if conn.dialect.name == "sqlite":
+        cell: Any = func.char(*codes)
+    else:
+        cell = func.concat(*[func.chr(code) for code in codes])
     stmt = (
         select(rs.version_id, group_concat(cell, conn.dialect.name, "").label("cells"))
         .where(rs.version_id.in_(current_versions()))  # no filter on requirement: it misleads the planner
