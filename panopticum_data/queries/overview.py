@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +31,7 @@ from .entities import _person_name, list_requirements
 from .status_matrix import MISSING, Layout, current_versions, decode_cells, fetch_cells
 
 SEP = "\x1f"
+PAIR = "\x1e"
 PROFILE_LINKS = ("api_spec", "repository", "issue_tracker", "docs")
 PROFILE_ROLES = ("product_manager", "program_manager", "escalation", "expert", "architect")
 
@@ -52,10 +52,6 @@ class OverviewFilters:
     owners: tuple[str, ...] = ()
     rating_bands: tuple[str, ...] = ()
     new_in_product: bool = False
-
-
-def _bits(column: Any, values: Sequence[str]) -> Any:
-    return case({v: 1 << i for i, v in enumerate(values)}, value=column, else_=0)
 
 
 def _base(conn: Connection) -> pd.DataFrame:
@@ -91,30 +87,26 @@ def _base(conn: Connection) -> pd.DataFrame:
             .where(m.ComponentTag.component_id == m.Component.id)
             .scalar_subquery()
             .label("tags"),
-            select(group_concat(new_mark + m.ProductVersion.name, dialect, SEP))
+            # one aggregate for both lists: "+product\x1elocation" per deployment (+ marks "new in")
+            select(group_concat(new_mark + m.ProductVersion.name + PAIR + m.LocationClass.name, dialect, SEP))
             .select_from(m.Deployment)
             .join(m.ProductVersion, m.ProductVersion.id == m.Deployment.product_version_id)
-            .where(m.Deployment.version_id == cv.id)
-            .scalar_subquery()
-            .label("products"),
-            select(group_concat(m.LocationClass.name, dialect, SEP))
-            .select_from(m.Deployment)
             .join(m.LocationClass, m.LocationClass.id == m.Deployment.location_class_id)
             .where(m.Deployment.version_id == cv.id)
             .scalar_subquery()
-            .label("locations"),
+            .label("deployed"),
             cv.maintainer_id.is_not(None).label("f_maintainer"),
             cv.responsible_qa_id.is_not(None).label("f_responsible_qa"),
             cv.api_is_public.not_in(("unknown", "?", "")).label("f_api_is_public"),
             exists().where(m.VersionLanguage.version_id == cv.id).label("f_languages"),
-            select(func.sum(func.distinct(_bits(m.VersionOwner.role, PROFILE_ROLES))))
+            select(func.count(func.distinct(m.VersionOwner.role)))  # the five many-people roles
             .where(m.VersionOwner.version_id == cv.id)
             .scalar_subquery()
-            .label("role_bits"),
-            select(func.sum(func.distinct(_bits(m.VersionLink.kind, PROFILE_LINKS))))
-            .where(m.VersionLink.version_id == cv.id)
+            .label("role_count"),
+            select(func.count(func.distinct(m.VersionLink.kind)))
+            .where(m.VersionLink.version_id == cv.id, m.VersionLink.kind.in_(PROFILE_LINKS))
             .scalar_subquery()
-            .label("link_bits"),
+            .label("link_count"),
             cv.qa_applicable,
             select(func.sum(qa)).where(m.QaLevel.version_id == cv.id).scalar_subquery().label("qa"),
         )
@@ -202,8 +194,8 @@ def components_overview(
     counts, set_status = _requirement_scores(strings, versions, layout, excluded)
 
     flags = b[[c for c in b.columns if c.startswith("f_")]].fillna(False).astype(bool).sum(axis=1).to_numpy()
-    for column in ("role_bits", "link_bits"):
-        flags = flags + np.bitwise_count(b[column].fillna(0).astype("int64").to_numpy())
+    for column in ("role_count", "link_count"):
+        flags = flags + b[column].fillna(0).astype("int64").to_numpy()
     qa = b["qa"].fillna(0).astype("int64").to_numpy()
     qa_points, qa_filled = qa // 16, qa % 16
     qa_applicable = b["qa_applicable"].fillna(True).astype(bool).to_numpy()
@@ -222,7 +214,8 @@ def components_overview(
         return pd.arrays.IntegerArray(data, mask)
 
     out = base.drop(
-        columns=[c for c in base.columns if c.startswith("f_")] + ["role_bits", "link_bits", "qa"]
+        columns=[c for c in base.columns if c.startswith("f_")]
+        + ["role_count", "link_count", "qa", "deployed"]
     )
     out["rating"] = full(100 * numerator // np.maximum(denominator, 1), denominator == 0)
     out["completeness"] = full(100 * filled // expected.to_numpy(), np.zeros(len(b), dtype=bool))
@@ -240,10 +233,16 @@ def components_overview(
             hit = excluded.loc[excluded["set_id"] == sid, "version_id"].astype("int64")
             col[out["version_id"].isin(hit).fillna(False).to_numpy(dtype=bool)] = "n/a"
         out[name] = pd.Series(col, index=out.index, dtype=object)  # None, not NaN, where no status
-    marked = [v.split(SEP) if v else [] for v in out["products"].tolist()]
-    out["products"] = [sorted({p[1:] for p in ps}) if ps else [] for ps in marked]
-    out["new_in_products"] = [sorted({p[1:] for p in ps if p[0] == "+"}) if ps else [] for ps in marked]
-    for column in ("tags", "locations"):
+    products: list[list[str]] = []
+    new_in: list[list[str]] = []
+    locations: list[list[str]] = []
+    for joined in base["deployed"].tolist():
+        pairs = [d.split(PAIR) for d in joined.split(SEP)] if joined else []
+        products.append(sorted({p[1:] for p, _ in pairs}))
+        new_in.append(sorted({p[1:] for p, _ in pairs if p[0] == "+"}))
+        locations.append(sorted({loc for _, loc in pairs}))
+    out["products"], out["new_in_products"], out["locations"] = products, new_in, locations
+    for column in ("tags",):
         # distinct, sorted names; inlined (a function call per row costs more than the work)
         out[column] = [
             (sorted(set(v.split(SEP))) if SEP in v else [v]) if v else [] for v in out[column].tolist()
