@@ -33,7 +33,6 @@ from .status_matrix import MISSING, Layout, current_versions, decode_cells, fetc
 SEP = "\x1f"
 PAIR = "\x1e"
 PROFILE_LINKS = ("api_spec", "repository", "issue_tracker", "docs")
-PROFILE_ROLES = ("product_manager", "program_manager", "escalation", "expert", "architect")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,8 +128,6 @@ def _requirement_scores(
     n = len(versions)
     owner, signee, fresh = decode_cells(strings, versions, layout)
     present = owner != MISSING
-    claimed = (owner == 2) | (owner == 3)
-    owner_unknown = (owner == 0) | ~present
     is_excluded = np.zeros((n, len(layout.set_ids)), dtype=bool)
     if len(excluded):
         rows = versions.get_indexer(excluded["version_id"].astype("int64"))
@@ -141,24 +138,17 @@ def _requirement_scores(
     applicable = np.zeros(owner.shape, dtype=bool)
     signed_everywhere = np.ones(owner.shape, dtype=bool)
     statuses = {}
-    for i, (sid, k) in enumerate(zip(layout.set_ids, layout.set_class, strict=True)):
+    for i, sid in enumerate(layout.set_ids):
         cols = layout.set_columns[i]
-        verdict = np.where(fresh[k][:, cols], signee[:, cols], 0)  # an expired verdict counts as unknown
-        c = claimed[:, cols]
-        not_ready = ((owner[:, cols] == 1) | (c & (verdict == 1))).any(axis=1)
-        unknown = owner_unknown[:, cols].any(axis=1)
-        waiting = (c & (verdict == 0)).any(axis=1)
-        status = np.where(
-            not_ready, "not_ready", np.where(unknown, "unknown", np.where(waiting, "waiting", "ready"))
-        )
-        status = status.astype(object)
+        codes = sm.set_overall_codes(owner, signee, fresh, layout, i)
+        status = sm.set_status_of(codes)
         status[is_excluded[:, i]] = "n/a"
         if len(cols) == 0:
             status[~is_excluded[:, i]] = None
         statuses[sid] = status
         applies = ~is_excluded[:, i][:, None]
         applicable[:, cols] |= applies
-        signed_everywhere[:, cols] &= ~applies | (c & (verdict == 2))
+        signed_everywhere[:, cols] &= ~applies | (codes >= 4)  # ready, or n/a approved
     counts = pd.DataFrame(
         {
             "applicable": applicable.sum(axis=1),

@@ -171,19 +171,10 @@ def requirement_matrix(
             {"set_status": pd.Series([None] * len(comps), dtype=object)}, index=comps["name"].rename(None)
         )
     owner, signee, fresh = sm.decode_cells(sm.fetch_cells(conn, lay), versions, lay)
-    cols, k = lay.set_columns[0], lay.set_class[0]
-    verdict = np.where(fresh[k][:, cols], signee[:, cols], 0)  # an expired verdict counts as unknown
-    codes = sm.overall_codes(owner[:, cols], verdict)
+    cols = lay.set_columns[0]
+    codes = sm.set_overall_codes(owner, signee, fresh, lay, 0)
     cells = sm.OVERALL_NAMES[codes]
-    status = np.where(
-        (codes == 1).any(axis=1),
-        "not_ready",
-        np.where(
-            (codes == 0).any(axis=1),
-            "unknown",
-            np.where(((codes == 2) | (codes == 3)).any(axis=1), "waiting", "ready"),
-        ),
-    ).astype(object)
+    status = sm.set_status_of(codes)
     excluded = conn.execute(
         select(m.SetExclusion.version_id).where(
             m.SetExclusion.set_id == set_id, m.SetExclusion.version_id.in_(sm.current_versions())

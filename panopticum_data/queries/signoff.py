@@ -152,19 +152,6 @@ def _current_components(conn: Connection) -> pd.DataFrame:
     return comps
 
 
-def _set_rank_status(codes: np.ndarray) -> np.ndarray:
-    """Set status per row of a versions × requirements matrix of overall codes (SPEC §3)."""
-    return np.where(
-        (codes == 1).any(axis=1),
-        "not_ready",
-        np.where(
-            (codes == 0).any(axis=1),
-            "unknown",
-            np.where(((codes == 2) | (codes == 3)).any(axis=1), "waiting", "ready"),
-        ),
-    ).astype(object)
-
-
 def _excluded_versions(conn: Connection, set_id: int) -> set[int]:
     rows = conn.execute(
         select(m.SetExclusion.version_id).where(
@@ -212,7 +199,7 @@ def set_heatmap(
         codes = sm.overall_codes(owner, verdict)
         titles = [lay.titles[c] for c in cols]
         req_ids = [lay.requirement_ids[c] for c in cols]
-        status = _set_rank_status(codes)
+        status = sm.set_status_of(codes)
         status[excluded] = "n/a"
         owner_names = np.array([*scoring.OWNER_STATUSES, "unknown"], dtype=object)
         signee_names = np.array([*scoring.SIGNEE_STATUSES, "unknown"], dtype=object)
@@ -312,10 +299,8 @@ def all_sets_heatmap(conn: Connection, *, now: datetime | None = None) -> pd.Dat
     if lay.set_ids:
         owner, signee, fresh = sm.decode_cells(sm.fetch_cells(conn, lay), versions, lay)
     statuses: dict[int, np.ndarray] = {}
-    for i, (sid, k) in enumerate(zip(lay.set_ids, lay.set_class, strict=True)):
-        cols = lay.set_columns[i]
-        verdict = np.where(fresh[k][:, cols], signee[:, cols], 0)
-        statuses[sid] = _set_rank_status(sm.overall_codes(owner[:, cols], verdict))
+    for i, sid in enumerate(lay.set_ids):
+        statuses[sid] = sm.set_status_of(sm.set_overall_codes(owner, signee, fresh, lay, i))
     for sid, name in zip(sets["set_id"], sets["name"], strict=True):
         col = statuses.get(int(sid), np.full(len(comps), None, dtype=object)).copy()
         hit = versions.isin(excluded.loc[excluded["set_id"] == sid, "version_id"].astype("int64"))

@@ -157,3 +157,27 @@ def overall_codes(owner: np.ndarray, verdict: np.ndarray) -> np.ndarray:
         [1, 1, 4, 5, 2, 3],
         default=0,
     )
+
+
+def set_overall_codes(
+    owner: np.ndarray, signee: np.ndarray, fresh: np.ndarray, lay: Layout, index: int
+) -> np.ndarray:
+    """The overall codes (versions × the set's requirements) of the set at ``index`` in ``lay``,
+    with verdicts older than that set's validity counted as unknown."""
+    cols = lay.set_columns[index]
+    verdict = np.where(fresh[lay.set_class[index]][:, cols], signee[:, cols], 0)
+    return overall_codes(owner[:, cols], verdict)
+
+
+def set_status_of(codes: np.ndarray) -> np.ndarray:
+    """Per row of overall codes, the set status (``scoring.set_statuses``): not_ready, else unknown,
+    else waiting, else ready."""
+    return np.where(
+        (codes == 1).any(axis=1),
+        "not_ready",
+        np.where(
+            (codes == 0).any(axis=1),
+            "unknown",
+            np.where(((codes == 2) | (codes == 3)).any(axis=1), "waiting", "ready"),
+        ),
+    ).astype(object)
