@@ -31,8 +31,23 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("views/dashboard.py", "Components", ":material/dashboard:", "dashboard", default=True),
     PageSpec("views/component.py", "Component", ":material/deployed_code:", "component"),
-    # To come (SPEC §4): requirement sets, edit grids, dependencies, bugs, people, history,
-    # import / export, tech radar, data model, admin pages.
+    PageSpec("views/requirements.py", "Requirements", ":material/grid_on:", "requirements", "Sign-off"),
+    PageSpec(
+        "views/requirement_set.py", "Requirement set", ":material/checklist:", "requirement_set", "Sign-off"
+    ),
+    PageSpec("views/my_work.py", "Waiting for me", ":material/inbox:", "my_work", "Sign-off", who="login"),
+    PageSpec("views/release.py", "Release readiness", ":material/rocket_launch:", "release", "Sign-off"),
+    PageSpec("views/compliance.py", "Compliance over time", ":material/trending_up:", "compliance", "Sign-off"),
+    PageSpec(
+        "views/admin_requirements.py",
+        "Requirement sets",
+        ":material/rule_settings:",
+        "admin_requirements",
+        "Admin",
+        who="admin",
+    ),
+    # To come (SPEC §4): edit grids, dependencies, bugs, people, history, import / export, tech
+    # radar, data model, other admin pages.
 )
 
 
