@@ -36,7 +36,8 @@ QUERY_KEYS = {  # OverviewFilters field -> query parameter (= widget key)
 RATING_BANDS = ("good", "medium", "poor")
 
 
-def _back_to_first_page() -> None:
+def back_to_first_page() -> None:
+    """A widget callback: a changed filter sends the table back to its first page."""
     st.session_state[PAGE_KEY] = 1
 
 
@@ -46,7 +47,7 @@ def _multi(label: str, field: str, options: tuple[str, ...], **kwargs: object) -
         options,
         key=QUERY_KEYS[field],
         bind=BIND,
-        on_change=_back_to_first_page,
+        on_change=back_to_first_page,
         placeholder="Any",
         **kwargs,  # type: ignore[arg-type]
     )
@@ -62,7 +63,7 @@ def render_filters(options: FilterOptions) -> OverviewFilters:
             "Search",
             key=QUERY_KEYS["text"],
             bind=BIND,
-            on_change=_back_to_first_page,
+            on_change=back_to_first_page,
             placeholder="Name, description or tag",
             icon=":material/search:",
         )
@@ -106,7 +107,7 @@ def render_filters(options: FilterOptions) -> OverviewFilters:
             "New in product",
             key=QUERY_KEYS["new_in_product"],
             bind=BIND,
-            on_change=_back_to_first_page,
+            on_change=back_to_first_page,
             help="Only components flagged as new in a product (in the chosen products, if any).",
         )
     return OverviewFilters(
@@ -132,7 +133,7 @@ def page_size_widget() -> int:
         key=SIZE_KEY,
         bind=BIND,
         required=True,
-        on_change=_back_to_first_page,
+        on_change=back_to_first_page,
     )
     return int(size or PAGE_SIZES[0])
 

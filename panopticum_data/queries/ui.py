@@ -7,6 +7,7 @@ reads a password hash into memory.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import Connection, func, select, union
@@ -14,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from .. import models as m
 from ..errors import NotFound
-from ..services._core import load_actor, owns_component
+from ..services._core import load_actor, owns_component, signs_set
+from ..services._util import owned_components
 from ._util import frame
 from .entities import _person_name
 
@@ -89,5 +91,35 @@ def may_edit_component(conn: Connection, *, username: str | None, component_id: 
         return actor.is_editor or owns_component(session, actor, component_id)
     except NotFound:
         return False
+    finally:
+        session.close()
+
+
+@dataclass(frozen=True)
+class SignOffRights:
+    """What a person may do on one set's grids (the services' rules, read for the UI; the services
+    check again on every save). ``claim_components``: None means every component (editors, admins)."""
+
+    may_sign: bool
+    claim_components: frozenset[int] | None
+
+
+def sign_off_rights(conn: Connection, *, username: str | None, set_id: int) -> SignOffRights:
+    """May this person give verdicts on the set (signer-group member, admin), and on which
+    components may they set owner claims (their own; editors and admins: all)?"""
+    nothing = SignOffRights(False, frozenset())
+    if not username:
+        return nothing
+    session = Session(bind=conn)
+    try:
+        actor = load_actor(session, username)
+        if actor.is_editor:
+            claims: frozenset[int] | None = None
+        else:
+            all_ids = session.scalars(select(m.Component.id)).all()
+            claims = frozenset(owned_components(session, actor, all_ids))
+        return SignOffRights(signs_set(session, actor, set_id), claims)
+    except NotFound:
+        return nothing
     finally:
         session.close()
