@@ -61,7 +61,7 @@ else:
 
 st.subheader(f"Blocking requirements ({len(readiness.blocking):,})")
 if len(readiness.blocking):
-    table, chart = st.columns([3, 1])
+    table, chart = st.columns([2, 1])
     with table:
         st.dataframe(
             release.styled(release.blocking_rows(readiness)),

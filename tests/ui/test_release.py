@@ -118,7 +118,7 @@ def test_shows_the_components_and_what_blocks(demo_url: str, monkeypatch: pytest
     assert list(blocking["who_must_act"]) == list(r.blocking["who_must_act"])
     assert {"owner", "Security experts"} <= set(blocking["who_must_act"])
     assert at.get("plotly_chart"), "the chart of blocking requirements per set"
-    assert at.get("download_button")
+    assert [b.label for b in at.get("download_button")] == ["Download Excel"]
 
 
 def test_a_product_with_nothing_blocking_is_ready(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
