@@ -1,0 +1,315 @@
+"""The admin grids for requirement sets and requirements, through app.py: saves (one transaction, one
+change set), cells refused with row, column and reason, who gets the page, and stale rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
+
+from panopticum_data import queries
+from panopticum_data.db import make_engine, read_connection, session_scope
+from panopticum_data.errors import PermissionDenied
+from panopticum_data.services import (
+    SYSTEM,
+    create_requirement,
+    create_requirement_set,
+    load_actor,
+    set_requirement_sets,
+    set_signer_groups,
+    update_requirement,
+    update_requirement_set,
+)
+from panopticum_ui import admin_requirements as admin
+from panopticum_ui.style import md_text
+from tests.ui.conftest import assert_clean, log_in, open_app, texts
+
+PAGE = "views/admin_requirements.py"
+SECURITY = "Security & Compliance"  # the demo's second set (row 2), signed by "Security experts"
+TABLES = (
+    "requirement_set",
+    "signer_group",
+    "requirement",
+    "requirement_set_item",
+    "change_set",
+    "audit_event",
+)
+
+
+@pytest.fixture
+def engine(demo_url: str) -> Iterator[sa.Engine]:
+    eng = make_engine(demo_url)
+    yield eng
+    eng.dispose()
+
+
+def admin_page(url: str, monkeypatch: pytest.MonkeyPatch, user: str = "admin") -> AppTest:
+    at = log_in(open_app(url, monkeypatch), user)
+    at.switch_page(PAGE).run()
+    assert_clean(at)
+    return at
+
+
+def edit(at: AppTest, grid: int, *, edited: dict[int, dict[str, Any]] | None = None, added: Any = ()) -> str:
+    """Seed the grid's editor (0: sets, 1: requirements) as a browser would; returns its key."""
+    key = at.data_editor[grid].key
+    assert key
+    at.session_state[key] = {"edited_rows": edited or {}, "added_rows": list(added), "deleted_rows": []}
+    return key
+
+
+def save(at: AppTest, button: str) -> AppTest:
+    at.button(key=button).click().run()
+    assert_clean(at)
+    return at
+
+
+def snapshot(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
+    with engine.connect() as conn:
+        return {
+            t: sorted((tuple(r) for r in conn.execute(sa.text(f"SELECT * FROM {t}"))), key=repr)
+            for t in TABLES
+        }
+
+
+def sets(engine: sa.Engine) -> pd.DataFrame:
+    with read_connection(engine) as conn:
+        return queries.list_requirement_sets(conn).set_index("name")
+
+
+def requirements(engine: sa.Engine) -> pd.DataFrame:
+    with read_connection(engine) as conn:
+        return queries.list_requirements(conn)
+
+
+def new_change_sets(engine: sa.Engine, after: int) -> dict[int, set[str]]:
+    """Change sets newer than ``after`` -> the entities their events touch."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT c.id, e.entity FROM change_set c LEFT JOIN audit_event e ON e.change_set_id = c.id "
+                "WHERE c.id > :after"
+            ),
+            {"after": after},
+        ).all()
+    out: dict[int, set[str]] = {}
+    for ident, entity in rows:
+        out.setdefault(int(ident), set()).add(entity)
+    return out
+
+
+def last_change_set(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(sa.text("SELECT coalesce(max(id), 0) FROM change_set")).scalar_one())
+
+
+def test_admin_saves_sets_and_requirements_each_in_one_change_set(
+    demo_url: str, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = admin_page(demo_url, monkeypatch)
+    assert at.title[0].value == "Requirement sets"
+    assert list(at.data_editor[0].value["name"]) == list(sets(engine).index)
+    before = last_change_set(engine)
+    edit(
+        at,
+        0,
+        edited={1: {"validity_days": 30, "description": "Read the **policy** first."}},
+        added=[
+            {
+                "name": "Privacy",
+                "doc_link": "https://wiki.example/privacy",
+                "signer_groups": ["QA team"],  # a group that signs no set yet, typed in
+                "validity_days": 90,
+            }
+        ],
+    )
+    save(at, "save_sets")
+    assert md_text("Saved the requirement sets: 1 changed, 1 added.") in texts(at)
+    after = sets(engine)
+    assert after.loc[SECURITY, "validity_days"] == 30
+    assert after.loc[SECURITY, "description"] == "Read the **policy** first."
+    assert after.loc[SECURITY, "signer_groups"] == ["Security experts"]
+    assert after.loc["Privacy", "doc_link"] == "https://wiki.example/privacy"
+    assert after.loc["Privacy", "signer_groups"] == ["QA team"]
+    assert after.loc["Privacy", "validity_days"] == 90
+    assert after.loc["Privacy", "position"] == after["position"].max()  # appended at the end
+    changes = new_change_sets(engine, before)
+    assert len(changes) == 1 and next(iter(changes.values())) >= {"requirement_set", "signer_group"}
+    assert list(at.data_editor[0].value["name"])[-1] == "Privacy", "the grid shows the saved state"
+
+    # the preview renders the chosen set's description; then its requirements grid
+    at.selectbox(key="admin_set_picker").select(SECURITY).run()
+    assert "Read the **policy** first." in texts(at)
+    assert set(at.data_editor[1].value["title"]) == set(
+        requirements(engine).query("set_name == @SECURITY")["title"]
+    )
+    before = last_change_set(engine)
+    edit(
+        at,
+        1,
+        edited={0: {"description": "Patched within a week.", "sets": [SECURITY, "Operational requirements"]}},
+        added=[{"title": "Secrets in a vault", "description": "No secret in the repository."}],
+    )
+    save(at, "save_requirements")
+    assert not at.error, [e.value for e in at.error]
+    reqs = requirements(engine)
+    new = reqs[reqs["title"] == "Secrets in a vault"]
+    assert list(new["set_name"]) == [SECURITY], "a new row joins the chosen set"
+    assert (
+        new["requirement_position"].iloc[0]
+        == reqs.query("set_name == @SECURITY")["requirement_position"].max()
+    )
+    first = at.data_editor[1].value["title"].iloc[0]
+    assert set(reqs[reqs["title"] == first]["set_name"]) == {SECURITY, "Operational requirements"}
+    assert set(reqs[reqs["title"] == first]["description"]) == {"Patched within a week."}
+    changes = new_change_sets(engine, before)
+    assert len(changes) == 1
+    assert next(iter(changes.values())) == {"requirement", "requirement_set_item"}
+
+
+def test_invalid_cells_are_named_and_nothing_is_written(
+    demo_url: str, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = admin_page(demo_url, monkeypatch)
+    before = snapshot(engine)
+    key = edit(
+        at,
+        0,
+        edited={
+            0: {"description": "fine on its own"},
+            1: {"doc_link": "javascript:alert(1)", "validity_days": -5},
+            2: {"ui_slot": 1.5, "name": "security & compliance"},
+        },
+        added=[{"name": "", "doc_link": "ftp://files.example/x"}],
+    )
+    save(at, "save_sets")
+    errors = "\n".join(str(e.value) for e in at.error)
+    for row, name, column in [
+        (2, SECURITY, "Documentation"),
+        (2, SECURITY, "Validity (days)"),
+        (3, "Operational requirements", "Place on component page"),
+        (3, "Operational requirements", "Name"),
+        (5, "new: no name", "Name"),
+        (5, "new: no name", "Documentation"),
+    ]:
+        assert md_text(f"Row {row} ({name}), {column}:") in errors, (row, column)
+    assert md_text("'security & compliance' is already in row 2") in errors
+    assert "Architecture requirements" not in errors, "the valid row is not blamed"
+    assert md_text("Nothing was saved") in errors
+    assert snapshot(engine) == before
+    assert at.data_editor[0].key == key, "the edits stay in the grid"
+    assert at.session_state[key]["edited_rows"][1]["validity_days"] == -5
+
+    # a cell only the data layer can judge (no such group): the transaction is rolled back
+    edit(at, 0, edited={0: {"validity_days": 10}, 1: {"signer_groups": ["Security experts", "Nobody"]}})
+    save(at, "save_sets")
+    assert md_text(f"Row 2 ({SECURITY}), Signer groups:") in "\n".join(str(e.value) for e in at.error)
+    assert snapshot(engine) == before
+
+    # the requirements grid: an existing requirement cannot move yet, sets must exist
+    edit(at, 1, edited={0: {"position": 9}, 1: {"sets": ["No such set"]}}, added=[{"title": "Domain model"}])
+    save(at, "save_requirements")
+    errors = "\n".join(str(e.value) for e in at.error)
+    assert md_text("Row 1 (Conformance), Position in set:") in errors
+    assert md_text("Row 2 (Domain model), Sets:") in errors
+    assert md_text("Row 7 (new: Domain model), Title:") in errors
+    assert snapshot(engine) == before
+
+
+@pytest.mark.parametrize("user", ["owner", "viewer"])
+def test_non_admins_get_no_page_and_the_services_refuse_them(
+    demo_url: str, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch, user: str
+) -> None:
+    at = log_in(open_app(demo_url, monkeypatch), user)
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page(PAGE)
+    before = snapshot(engine)
+    set_id = int(sets(engine).loc[SECURITY, "set_id"])
+    requirement_id = int(requirements(engine)["requirement_id"].iloc[0])
+    calls = [
+        (create_requirement_set, {"name": "Mine"}),
+        (
+            update_requirement_set,
+            {"set_id": set_id, "expected_row_version": None, "changes": {"validity_days": 1}},
+        ),
+        (set_signer_groups, {"set_id": set_id, "groups": []}),
+        (create_requirement, {"title": "Mine", "sets": [SECURITY]}),
+        (
+            update_requirement,
+            {"requirement_id": requirement_id, "expected_row_version": None, "changes": {"title": "x"}},
+        ),
+        (set_requirement_sets, {"requirement_id": requirement_id, "sets": [SECURITY]}),
+    ]
+    for service, kwargs in calls:
+        with pytest.raises(PermissionDenied), session_scope(engine) as session:
+            service(session, actor=load_actor(session, user), **kwargs)
+    assert snapshot(engine) == before
+
+
+def test_a_stale_save_is_refused_naming_the_rows_and_keeps_the_edits(
+    demo_url: str, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = admin_page(demo_url, monkeypatch)
+    set_id = int(sets(engine).loc[SECURITY, "set_id"])
+    with session_scope(engine) as session:  # someone else saves the row after the page loaded
+        update_requirement_set(
+            session, actor=SYSTEM, set_id=set_id, expected_row_version=None, changes={"description": "theirs"}
+        )
+    before = snapshot(engine)
+    key = edit(at, 0, edited={0: {"position": 7}, 1: {"validity_days": 5}})
+    save(at, "save_sets")
+    errors = "\n".join(str(e.value) for e in at.error)
+    assert md_text(f"row 2 ({SECURITY})") in errors and "Architecture" not in errors
+    assert "nothing was saved" in errors
+    assert snapshot(engine) == before, "not even the fresh row 1 was saved"
+    assert at.data_editor[0].key == key
+    assert at.session_state[key]["edited_rows"] == {0: {"position": 7}, 1: {"validity_days": 5}}
+    assert "The registry changed since this grid was loaded." in texts(at)
+
+    at.button(key="reload_sets").click().run()  # the way out: read afresh, then edit again
+    assert at.data_editor[0].key != key
+    assert list(at.data_editor[0].value["description"])[1] == "theirs"
+
+    # requirements carry no row version in their read: the values as read are compared
+    at.selectbox(key="admin_set_picker").select(SECURITY).run()
+    first = requirements(engine).query("set_name == @SECURITY").iloc[0]
+    with session_scope(engine) as session:
+        set_requirement_sets(
+            session,
+            actor=SYSTEM,
+            requirement_id=int(first["requirement_id"]),
+            sets=[SECURITY, "Architecture requirements"],
+        )
+    before = snapshot(engine)
+    edit(at, 1, edited={0: {"description": "mine"}})
+    save(at, "save_requirements")
+    assert md_text(f"row 1 ({first['title']})") in "\n".join(str(e.value) for e in at.error)
+    assert snapshot(engine) == before
+
+
+def test_plans_refuse_deletions_and_skip_blank_new_rows() -> None:
+    frame = pd.DataFrame(
+        {
+            "set_id": [1],
+            "name": ["A"],
+            "position": [1],
+            "description": [None],
+            "doc_link": [None],
+            "signer_groups": [["G"]],
+            "ui_slot": [1],
+            "validity_days": [None],
+            "requirements": [0],
+            "row_version": [3],
+        }
+    )
+    plan = admin.plan_sets(frame, {"edited_rows": {}, "added_rows": [{}], "deleted_rows": [0]})
+    assert [e.column for e in plan.errors] == ["rows"] and not plan.steps
+    plan = admin.plan_sets(frame, {"edited_rows": {"0": {"signer_groups": ["g"], "validity_days": 7.0}}})
+    assert not plan.errors
+    assert [(s.service.__name__, dict(s.kwargs)) for s in plan.steps] == [
+        ("update_requirement_set", {"set_id": 1, "expected_row_version": 3, "changes": {"validity_days": 7}})
+    ], "the same groups in another case are no change"
