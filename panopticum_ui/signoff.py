@@ -22,16 +22,23 @@ import streamlit as st
 
 from panopticum_data import scoring
 from panopticum_data.db import read_connection
-from panopticum_data.errors import InvalidValue
+from panopticum_data.errors import InvalidValue, StaleWrite
 from panopticum_data.queries import OverviewFilters, apply_filters
 from panopticum_data.queries import ui as ui_queries
 from panopticum_data.queries.entities import list_requirement_sets, list_requirements
 from panopticum_data.queries.requirements import requirement_statuses
 from panopticum_data.queries.signoff import Heatmap, StatusFilter, set_heatmap
-from panopticum_data.services import BatchPermissionDenied, BatchStaleWrite, ClaimChange, VerdictChange
+from panopticum_data.services import (
+    BatchPermissionDenied,
+    BatchStaleWrite,
+    ClaimChange,
+    VerdictChange,
+    set_owner_claims,
+    set_signee_verdicts,
+)
 from panopticum_data.services._util import clean_url
 
-from . import cached
+from . import actions, cached
 from .style import OKABE_ITO, STATUS_MARKS, component_href, mark
 
 PAGE_ROWS = 200  # components per heat-map page
@@ -166,7 +173,7 @@ def heatmap_figure(hm: Heatmap) -> go.Figure:
     code = {s: i for i, s in enumerate(HEAT_STATUSES)}
     z = np.full((n_rows, n_cols), np.nan)
     marks = np.full((n_rows, n_cols), "", dtype=object)
-    custom = np.empty((n_rows, n_cols, 7), dtype=object)
+    custom = np.empty((n_rows, n_cols, 8), dtype=object)
     custom[:] = ""
     if len(hm.cells):
         row_of = {name: i for i, name in enumerate(hm.components)}
@@ -188,13 +195,14 @@ def heatmap_figure(hm: Heatmap) -> go.Figure:
         ]
         details = np.array(
             [
-                cells["requirement"].astype(str).to_numpy(),
+                [html.escape(str(r)) for r in cells["requirement"]],
                 cells["owner_status"].map(lambda s: STATUS_LABELS.get(s, s)).to_numpy(),
                 np.array([STATUS_LABELS.get(s, s) for s in signee], dtype=object),
                 np.array([STATUS_LABELS.get(s, s) for s in overall], dtype=object),
                 [html.escape(n).replace("\n", "<br>") if n else "–" for n in cells["notes"]],
                 [html.escape(str(w)) if isinstance(w, str) and w else "–" for w in cells["who"]],
                 [_when(w) or "–" for w in cells["when"]],
+                [html.escape(str(c)) for c in cells["component"]],
             ],
             dtype=object,
         ).T
@@ -204,22 +212,22 @@ def heatmap_figure(hm: Heatmap) -> go.Figure:
     for i, status in enumerate(HEAT_STATUSES):
         scale += [[i / k, HEAT_COLOURS[status]], [(i + 1) / k, HEAT_COLOURS[status]]]
     labels = _column_labels(hm.requirements)
-    y = [html.escape(name) for name in hm.components]
+    y = list(hm.components)  # the axis shows ``ticktext`` (escaped, linked); hover the escaped name
     fig = go.Figure(
         go.Heatmap(
-            z=z,
+            z=z.tolist(),  # lists, not numpy: plotly would ship typed-array blobs
             x=labels,
             y=y,
-            text=marks,
+            text=marks.tolist(),
             texttemplate="%{text}",
-            customdata=custom,
+            customdata=custom.tolist(),
             colorscale=scale,
             zmin=-0.5,
             zmax=k - 0.5,
             xgap=1,
             ygap=1,
             hovertemplate=(
-                "<b>%{y}</b><br>%{customdata[0]}<br>owner: %{customdata[1]}<br>"
+                "<b>%{customdata[7]}</b><br>%{customdata[0]}<br>owner: %{customdata[1]}<br>"
                 "signee: %{customdata[2]}<br>overall: <b>%{customdata[3]}</b><br>"
                 "notes: %{customdata[4]}<br>last act: %{customdata[5]}, %{customdata[6]}<extra></extra>"
             ),
@@ -506,3 +514,35 @@ def reapply(typed_base: pd.DataFrame, typed: pd.DataFrame, fresh: pd.DataFrame, 
             if _differs(old[column], new[column]):
                 out.loc[out.index[i], column] = new[column]
     return out
+
+
+def status_filters(
+    requirement: str | None, party: str | None, status: str | None
+) -> tuple[StatusFilter, ...]:
+    """The page's "requirement R has status S for owner / signee / overall" (none until R and S are chosen)."""
+    if not requirement or not status:
+        return ()
+    return (StatusFilter(requirement, party or "overall", status),)  # type: ignore[arg-type]
+
+
+def save(mode: Mode, snap: Snapshot, edited: pd.DataFrame, set_id: int) -> int | None:
+    """Validate every cell, then save the grid's changes in one service call. Returns the number of
+    rows saved (0: nothing changed), or None when refused — ``snap.messages`` says why and
+    ``snap.stale`` whether a reload can help; nothing is written then."""
+    errors = cell_errors(edited, mode)
+    if errors:
+        snap.messages, snap.stale = ["Nothing saved. Please correct:", *errors], False
+        return None
+    if mode == "sign":
+        changes: Sequence[Any] = verdict_changes(snap.base, edited, set_id)
+        outcome = actions.perform(set_signee_verdicts, changes=changes)
+    else:
+        changes = claim_changes(snap.base, edited)
+        outcome = actions.perform(set_owner_claims, changes=changes)
+    if outcome.ok:
+        snap.messages, snap.stale = [], False
+        return len(changes)
+    assert outcome.error is not None
+    snap.messages = [conflict_message(outcome.error, snap.base)]
+    snap.stale = isinstance(outcome.error, StaleWrite)
+    return None

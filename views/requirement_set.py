@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from panopticum_data.errors import StaleWrite
-from panopticum_data.queries.signoff import StatusFilter
-from panopticum_data.services import set_owner_claims, set_signee_verdicts
-from panopticum_ui import actions, auth, cached, filters, navigation
+from panopticum_ui import auth, cached, filters, navigation
 from panopticum_ui import signoff as so
 from panopticum_ui.style import md_link, md_text, safe_markdown
 
@@ -93,9 +90,7 @@ with st.expander("Filters", icon=":material/filter_alt:"):
         placeholder="Any status",
         on_change=filters.back_to_first_page,
     )
-status_filters: tuple[StatusFilter, ...] = ()
-if requirement and status:
-    status_filters = (StatusFilter(requirement, party or "overall", status),)  # type: ignore[arg-type]
+status_filters = so.status_filters(requirement, party, status)
 
 rights = so.rights(url, user.username if user else None, info.set_id)
 offered = ["heat-map", "table"]
@@ -208,26 +203,14 @@ else:
             "Save", type="primary", icon=":material/save:", key=f"{snap_key}_save"
         )
     if submitted:
-        errors = so.cell_errors(edited, mode)
-        if errors:
-            snap.messages, snap.stale = ["Nothing saved. Please correct:", *errors], False
-        else:
-            if mode == "sign":
-                outcome = actions.perform(
-                    set_signee_verdicts, changes=so.verdict_changes(snap.base, edited, info.set_id)
-                )
-            else:
-                outcome = actions.perform(set_owner_claims, changes=so.claim_changes(snap.base, edited))
-            if outcome.ok and not outcome.value:
-                snap.messages = ["Nothing to save: no cell was changed."]
-            elif outcome.ok:
-                st.session_state.pop(snap_key, None)
-                st.session_state.pop(so.editor_key(mode, snap.generation), None)
-                st.toast(f"Saved {len(outcome.value)} rows.", icon=":material/check_circle:")
-                st.rerun()
-            else:
-                snap.messages = [so.conflict_message(outcome.error, snap.base)]
-                snap.stale = isinstance(outcome.error, StaleWrite)
+        saved = so.save(mode, snap, edited, info.set_id)
+        if saved == 0:
+            snap.messages = ["Nothing to save: no cell was changed."]
+        elif saved:
+            st.session_state.pop(snap_key, None)
+            st.session_state.pop(so.editor_key(mode, snap.generation), None)
+            st.toast(f"Saved {saved} rows.", icon=":material/check_circle:")
+            st.rerun()
     for message in snap.messages[:1]:
         st.error(message, icon=":material/error:")
     if len(snap.messages) > 1:
