@@ -14,6 +14,7 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import quote, urlencode
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,14 @@ from panopticum_data.queries import OverviewFilters, apply_filters
 from panopticum_data.queries import ui as ui_queries
 from panopticum_data.queries.entities import list_requirement_sets, list_requirements
 from panopticum_data.queries.requirements import requirement_statuses
-from panopticum_data.queries.signoff import Heatmap, StatusFilter, set_heatmap
+from panopticum_data.queries.signoff import (
+    Heatmap,
+    StatusFilter,
+    all_sets_heatmap,
+    set_heatmap,
+    share_ready_by_category,
+    share_ready_by_set,
+)
 from panopticum_data.services import (
     BatchPermissionDenied,
     BatchStaleWrite,
@@ -546,3 +554,147 @@ def save(mode: Mode, snap: Snapshot, edited: pd.DataFrame, set_id: int) -> int |
     snap.messages = [conflict_message(outcome.error, snap.base)]
     snap.stale = isinstance(outcome.error, StaleWrite)
     return None
+
+
+# --- all sets ------------------------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def all_sets(url: str, version: int) -> pd.DataFrame:
+    with read_connection(cached.engine(url)) as conn:
+        return all_sets_heatmap(conn)
+
+
+def all_sets_filtered(url: str, version: int, filters: OverviewFilters) -> pd.DataFrame:
+    frame = all_sets(url, version)
+    ids = component_ids(url, version, filters)
+    if ids is None:
+        return frame
+    out = frame[frame["component_id"].isin(ids)]
+    out.attrs = dict(frame.attrs)
+    return out
+
+
+def set_href(name: str) -> str:
+    return "requirement_set?" + urlencode({"name": name}, quote_via=quote)
+
+
+def all_sets_figure(page: pd.DataFrame) -> go.Figure:
+    """Components (rows) × sets, coloured by set status, with the status mark in each cell; set
+    names link to the set's page, component names to the component's."""
+    columns = list(page.attrs.get("set_columns", []))
+    code = {s: i for i, s in enumerate(HEAT_STATUSES)}
+    values = page[columns].to_numpy(dtype=object) if columns else np.empty((len(page), 0), dtype=object)
+    z = [[code.get(v, np.nan) if isinstance(v, str) else None for v in row] for row in values]
+    text = [
+        [STATUS_MARKS[v][0] if isinstance(v, str) and v in STATUS_MARKS else "" for v in row]
+        for row in values
+    ]
+    hover = [
+        [STATUS_LABELS.get(v, "no requirements") if isinstance(v, str) else "no requirements" for v in row]
+        for row in values
+    ]
+    names = [str(n) for n in page["component"]]
+    k = len(HEAT_STATUSES)
+    scale = []
+    for i, status in enumerate(HEAT_STATUSES):
+        scale += [[i / k, HEAT_COLOURS[status]], [(i + 1) / k, HEAT_COLOURS[status]]]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=columns,
+            y=names,
+            text=text,
+            texttemplate="%{text}",
+            customdata=hover,
+            colorscale=scale,
+            zmin=-0.5,
+            zmax=k - 0.5,
+            xgap=1,
+            ygap=1,
+            hovertemplate="%{y}<br>%{x}: <b>%{customdata}</b><extra></extra>",
+            colorbar={
+                "title": {"text": "set status"},
+                "tickvals": list(range(k)),
+                "ticktext": [STATUS_LABELS[s] for s in HEAT_STATUSES],
+                "lenmode": "pixels",
+                "len": 220,
+                "yanchor": "top",
+                "y": 1,
+            },
+        )
+    )
+    fig.update_yaxes(
+        autorange="reversed",
+        tickmode="array",
+        tickvals=names,
+        ticktext=[
+            f'<a href="{html.escape(component_href(n))}" target="_self">{html.escape(n)}</a>' for n in names
+        ],
+    )
+    fig.update_xaxes(
+        side="top",
+        tickmode="array",
+        tickvals=columns,
+        ticktext=[
+            f'<a href="{html.escape(set_href(c))}" target="_self">{html.escape(c)}</a>' for c in columns
+        ],
+    )
+    fig.update_layout(height=max(300, 24 * len(page) + 140), margin={"l": 10, "r": 10, "t": 80, "b": 10})
+    return fig
+
+
+def share_by_set_figure(shares: pd.DataFrame) -> go.Figure:
+    """Horizontal bars: the share of components ready per set (hover: ready of applicable)."""
+    fig = go.Figure(
+        go.Bar(
+            x=(shares["share_ready"] * 100).round(1),
+            y=shares["set"],
+            orientation="h",
+            marker_color=HEAT_COLOURS["ready"],
+            customdata=np.stack([shares["ready"], shares["applicable"]], axis=1).tolist(),
+            text=[f"{v:.0%}" if v == v else "–" for v in shares["share_ready"]],
+            textposition="auto",
+            hovertemplate="%{y}: %{customdata[0]} of %{customdata[1]} components ready<extra></extra>",
+        )
+    )
+    fig.update_xaxes(range=[0, 100], title="components ready (%)")
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(height=60 + 40 * len(shares), margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    return fig
+
+
+def share_by_category_figure(shares: pd.DataFrame) -> go.Figure:
+    """Category × set: the share ready, on a colour-blind-safe sequential scale (cividis)."""
+    wide = shares.pivot(index="category", columns="set", values="share_ready")
+    sets_order = list(dict.fromkeys(shares["set"]))
+    wide = wide.reindex(columns=sets_order)
+    ready = shares.pivot(index="category", columns="set", values="ready").reindex(columns=sets_order)
+    applicable = shares.pivot(index="category", columns="set", values="applicable").reindex(
+        columns=sets_order
+    )
+    custom = np.dstack([ready.to_numpy(), applicable.to_numpy()]).tolist()
+    pct = (wide * 100).round(0)
+    fig = go.Figure(
+        go.Heatmap(
+            z=pct.to_numpy().tolist(),
+            x=sets_order,
+            y=[str(c) for c in wide.index],
+            zmin=0,
+            zmax=100,
+            colorscale="Cividis",
+            text=[[f"{v:.0f} %" if v == v else "–" for v in row] for row in pct.to_numpy()],
+            texttemplate="%{text}",
+            customdata=custom,
+            hovertemplate="%{y} · %{x}: %{customdata[0]} of %{customdata[1]} ready<extra></extra>",
+            colorbar={"title": {"text": "% ready"}},
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(height=80 + 30 * len(wide), margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    return fig
+
+
+def shares(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(share ready per set, per category × set) of an all-sets frame (filtered or not)."""
+    return share_ready_by_set(frame), share_ready_by_category(frame)
