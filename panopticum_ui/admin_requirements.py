@@ -664,12 +664,12 @@ SET_ORDER = (
     "set_id",
     "name",
     "position",
-    "description",
-    "doc_link",
-    "signer_groups",
     "ui_slot",
     "validity_days",
+    "signer_groups",
     "requirements",
+    "doc_link",
+    "description",
 )
 REQUIREMENT_ORDER = ("requirement_id", "title", "position", "description", "sets")
 
