@@ -21,6 +21,7 @@ from sqlalchemy import Connection, func, select
 from .. import models as m
 from .. import scoring
 from ..errors import InvalidValue, NotFound
+from . import as_of
 from . import status_matrix as sm
 from ._util import frame
 from .entities import list_owners, list_requirement_sets, list_requirements
@@ -565,187 +566,59 @@ def _lower_key(s: pd.Series) -> pd.Series:
 # ---------------------------------------------------------------------------------------------------
 # Compliance over time
 
-_REPLAYED = ("owner_status", "signee_status", "signee_at")
+MAX_WEEKS = 200
+"""The longest trend ``compliance_over_time`` draws (each week is a character per status row)."""
 
 
 def compliance_over_time(conn: Connection, *, weeks: int = 26, now: datetime | None = None) -> pd.DataFrame:
     """``[week, set, ready, applicable, share_ready]``: for each of ``weeks`` week ends (``now``,
-    ``now`` − 7 days, …; oldest first; ``week`` is a naive UTC timestamp) and each set with requirements, the share of applicable
-    (current version, requirement) pairs whose overall status then was ``ready`` or ``n/a``.
+    ``now`` − 7 days, …; oldest first; ``week`` is a naive UTC timestamp) and each set that applies
+    to at least one current version, the share of applicable (current version, requirement) pairs
+    whose overall status then was ``ready`` or ``n/a``.
 
-    The status of each row at a week end ``t`` is rebuilt backwards from its current value and the
-    audit trail (entity ``requirement_status``; fields ``owner_status``, ``signee_status``,
-    ``signee_at``): a field changed after ``t`` had, at ``t``, the ``old_value`` of its first change
-    after ``t``; a row created after ``t`` did not exist (owner ``unknown``, no verdict).
+    Each status row is rebuilt at each week end from its current value and the audit trail, by the
+    rules of ``queries.as_of`` (a field changed after the week end had the old value of its first
+    change after it; a claim or verdict the trail does not explain and recorded after the week end
+    was not yet made; a verdict's time at the week end decides its expiry).
 
-    Simplifications (documented, deliberate):
+    Simplifications (documented, deliberate): the components' current versions, the sets'
+    requirements, their validity and the exclusions are today's, at every week (they are not
+    replayed); a deleted status row is not resurrected (rows are deleted with their version only).
 
-    * the components' current versions, the sets' requirements, their validity and the exclusions
-      are today's, at every week (they are not replayed);
-    * a claim or verdict the trail does not explain (no event after ``t``) keeps its current value,
-      unless its recorded time (``owner_at`` / ``signee_at``) is after ``t``: it is then taken as
-      not yet made (owner ``unknown`` / verdict ``unknown``) — data imported without a trail;
-    * a verdict's time at ``t`` (for expiry) is the ``old_value`` of the first ``signee_at`` change
-      after ``t``; else, when its status changed after ``t``, the time of its latest verdict event up
-      to ``t`` (none: expired under a finite validity); else the row's current ``signee_at``;
-    * a deleted status row is not resurrected (rows are deleted with their version only).
-
-    Three queries; the replay is vectorised per week."""
-    now = _now(now)
-    now_ts = pd.Timestamp(now)
-    now_ts = now_ts.tz_localize("UTC") if now_ts.tzinfo is None else now_ts.tz_convert("UTC")
-    reqs = list_requirements(conn)
+    Five queries: rows the trail leaves untouched over the window are counted in SQL, grouped by the
+    weeks they are ready in; only the rows changed in the window are read and replayed (backwards,
+    vectorised per week). ``as_of.set_statuses_as_of`` replays one moment the straightforward way;
+    the tests check both agree. InvalidValue when ``weeks`` is above ``MAX_WEEKS``."""
+    if weeks > MAX_WEEKS:
+        raise InvalidValue("weeks", weeks, f"must be at most {MAX_WEEKS}")
+    now_ts = pd.Timestamp(as_of.utc(_now(now))).tz_localize(None).as_unit("ns")
     cols = ["week", "set", "ready", "applicable", "share_ready"]
-    now_ts = now_ts.tz_localize(None).as_unit("ns")  # naive UTC from here on
     week_ends = [now_ts - timedelta(days=7 * k) for k in reversed(range(max(weeks, 0)))]
-    comps = _current_components(conn)
+    reqs = list_requirements(conn)
     if not len(reqs) or not week_ends:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})
+    versions = conn.execute(select(func.count()).select_from(sm.current_versions().subquery())).scalar_one()
     excluded = frame(
         conn,
         select(m.SetExclusion.version_id, m.SetExclusion.set_id).where(
             m.SetExclusion.version_id.in_(sm.current_versions())
         ),
         columns=["version_id", "set_id"],
-    )
-    pairs = comps[["version_id"]].merge(
-        reqs[["set_id", "set_name", "set_position", "validity_days", "requirement_id"]], how="cross"
-    )
-    if len(excluded):
-        ex = excluded.astype("int64").assign(_ex=True)
-        pairs = pairs.merge(ex, on=["version_id", "set_id"], how="left")
-        pairs = pairs[pairs["_ex"].isna()].drop(columns="_ex")
-    rs = m.RequirementStatus
-    st = frame(
-        conn,
-        select(
-            rs.id,
-            rs.version_id,
-            rs.requirement_id,
-            rs.owner_status,
-            rs.owner_at,
-            rs.signee_status,
-            rs.signee_at,
-        ).where(rs.version_id.in_(sm.current_versions())),
-        columns=[
-            "id",
-            "version_id",
-            "requirement_id",
-            "owner_status",
-            "owner_at",
-            "signee_status",
-            "signee_at",
+    ).astype("int64")
+    sets = reqs.drop_duplicates("set_id").sort_values(["set_position", "set_id"], kind="stable")
+    set_ids = [int(s) for s in sets["set_id"]]
+    size = reqs.groupby("set_id")["requirement_id"].nunique().reindex(set_ids).to_numpy()
+    excluding = excluded.groupby("set_id")["version_id"].nunique().reindex(set_ids, fill_value=0).to_numpy()
+    applicable = ((int(versions) - excluding) * size).astype("int64")
+    ready = as_of.weekly_ready(conn, week_ends, reqs, set_ids, excluded)
+    keep = applicable > 0
+    names = sets["set_name"].astype(object).to_numpy()[keep]
+    out = pd.concat(
+        [
+            pd.DataFrame({"week": t, "set": names, "ready": ready[k][keep], "applicable": applicable[keep]})
+            for k, t in enumerate(week_ends)
         ],
+        ignore_index=True,
     )
-    ev = frame(
-        conn,
-        select(
-            m.AuditEvent.entity_id,
-            m.AuditEvent.action,
-            m.AuditEvent.field,
-            m.AuditEvent.old_value,
-            m.AuditEvent.at,
-            m.AuditEvent.id,
-        ).where(
-            m.AuditEvent.entity == "requirement_status",
-            (m.AuditEvent.field.in_(_REPLAYED))
-            | ((m.AuditEvent.action == "create") & m.AuditEvent.field.is_(None)),
-        ),
-        columns=["entity_id", "action", "field", "old_value", "at", "id"],
-    )
-    st = st.astype({"id": "int64", "version_id": "int64", "requirement_id": "int64"})
-    st["owner_at"] = _naive(st["owner_at"])
-    st["signee_at"] = _naive(st["signee_at"])
-    ev["at"] = _naive(ev["at"])
-    ev["entity_id"] = ev["entity_id"].astype("int64")
-    ev = ev.sort_values(["at", "id"], kind="stable")
-    ev["field"] = ev["field"].fillna("<create>")
-    index = pd.Index(st["id"])
-    # each applicable pair's status row (-1: none), looked up once for every week
-    keyed = st[["version_id", "requirement_id"]].assign(_row=np.arange(len(st)))
-    pairs = pairs.merge(keyed, on=["version_id", "requirement_id"], how="left").reset_index(drop=True)
-    row = pairs["_row"].fillna(-1).astype("int64").to_numpy()
-    set_order = (
-        pairs[["set_position", "set_id", "set_name"]]
-        .drop_duplicates("set_id")
-        .sort_values(["set_position", "set_id"], kind="stable")
-    )
-    code = pd.Index(set_order["set_id"]).get_indexer(pairs["set_id"])
-    validity = pairs["validity_days"].astype("float64")
-    rows = []
-    for t in week_ends:
-        owner, signee, signee_at = _state_at(st, ev, index, t)
-        verdict = scoring.expire_verdicts(
-            pd.Series(np.append(signee, "unknown")[row], dtype=object),
-            signee_at=pd.Series(
-                np.append(signee_at.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))[row]
-            ),
-            validity_days=validity,
-            now=t.to_pydatetime(),
-        )
-        overall = scoring.overall_status(pd.Series(np.append(owner, "unknown")[row], dtype=object), verdict)
-        ready = overall.isin(_SIGNED).to_numpy()
-        rows.append(
-            pd.DataFrame(
-                {
-                    "week": t,
-                    "set": set_order["set_name"].astype(object).to_numpy(),
-                    "ready": np.bincount(code, weights=ready, minlength=len(set_order)).astype("int64"),
-                    "applicable": np.bincount(code, minlength=len(set_order)).astype("int64"),
-                }
-            )
-        )
-    out = pd.concat(rows, ignore_index=True)
     out["share_ready"] = out["ready"] / out["applicable"].where(out["applicable"] > 0)
     return out[cols]
-
-
-def _first_after(
-    ev: pd.DataFrame, field_name: str, t: pd.Timestamp, index: pd.Index
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per status row: (has an event of ``field_name`` after ``t``, old value of the first one)."""
-    e = ev[(ev["field"] == field_name) & (ev["at"] > t)].drop_duplicates("entity_id", keep="first")
-    pos = index.get_indexer(e["entity_id"])
-    keep = pos >= 0
-    has = np.zeros(len(index), dtype=bool)
-    old = np.full(len(index), None, dtype=object)
-    has[pos[keep]] = True
-    old[pos[keep]] = e["old_value"].to_numpy(dtype=object)[keep]
-    return has, old
-
-
-def _state_at(
-    st: pd.DataFrame, ev: pd.DataFrame, index: pd.Index, t: pd.Timestamp
-) -> tuple[np.ndarray, np.ndarray, pd.Series]:
-    """(owner status, signee status, signee time) of every status row at ``t`` (see the caller)."""
-    owner = st["owner_status"].to_numpy(dtype=object).copy()
-    signee = st["signee_status"].to_numpy(dtype=object).copy()
-    signee_at = st["signee_at"].copy()
-    has_o, old_o = _first_after(ev, "owner_status", t, index)
-    has_s, old_s = _first_after(ev, "signee_status", t, index)
-    has_sa, old_sa = _first_after(ev, "signee_at", t, index)
-    created_after, _ = _first_after(ev, "<create>", t, index)
-    owner_later = (st["owner_at"] > t).fillna(False).to_numpy(dtype=bool)
-    signee_later = (st["signee_at"] > t).fillna(False).to_numpy(dtype=bool)
-    owner[has_o] = old_o[has_o]
-    owner[~has_o & owner_later] = "unknown"
-    signee[has_s] = old_s[has_s]
-    signee[~has_s & ~has_sa & signee_later] = "unknown"
-    # the verdict's time at t
-    before = ev[ev["field"].isin(["signee_status", "signee_at"]) & (ev["at"] <= t)].drop_duplicates(
-        "entity_id", keep="last"
-    )
-    last_before = np.full(len(index), np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
-    pos = index.get_indexer(before["entity_id"])
-    last_before[pos[pos >= 0]] = before["at"].to_numpy(dtype="datetime64[ns]")[pos >= 0]
-    times = signee_at.to_numpy(dtype="datetime64[ns]").copy()
-    from_status = has_s & ~has_sa
-    times[from_status] = last_before[from_status]
-    if has_sa.any():
-        times[has_sa] = _naive(pd.Series(old_sa[has_sa], dtype=object)).to_numpy(dtype="datetime64[ns]")
-    owner[created_after] = None
-    signee[created_after] = None
-    times[created_after] = np.datetime64("NaT")
-    owner = np.where(pd.isna(owner), "unknown", owner)
-    signee = np.where(pd.isna(signee), "unknown", signee)
-    return owner, signee, pd.Series(times, dtype="datetime64[ns]")
