@@ -12,10 +12,12 @@ from urllib.parse import urlsplit
 import pandas as pd
 from natsort import natsorted
 
+from panopticum_data import services
 from panopticum_data.enums import DEPENDENCY_LABELS, LIFE_STATUS_LABELS, OWNER_ROLES
+from panopticum_data.errors import InvalidValue
 from panopticum_data.queries.detail import ComponentDetail
 
-from . import cached
+from . import actions, cached
 from .style import LEVEL_STARS, LINK_KINDS, component_href, mark, safe_url
 
 ROLE_LABELS = {
@@ -316,3 +318,21 @@ def _history(history: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=["at", "actor", "entity", "action", "field", "old", "new", "source"])
     out["at"] = pd.to_datetime(out["at"], errors="coerce")
     return out
+
+
+# --- writes from the page -------------------------------------------------------------------------------
+
+
+def exclude_set(version_id: int, set_name: str, reason: str) -> actions.Outcome:
+    """Mark the set as not applicable to this version (a reason is required here)."""
+    if not reason.strip():
+        return actions.Outcome(
+            False, error=InvalidValue("reason", reason, "is required: say why the set does not apply")
+        )
+    return actions.perform(
+        services.exclude_set, version_id=version_id, requirement_set=set_name, reason=reason.strip()
+    )
+
+
+def include_set(version_id: int, set_name: str) -> actions.Outcome:
+    return actions.perform(services.include_set, version_id=version_id, requirement_set=set_name)

@@ -14,7 +14,6 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import quote, urlencode
 
 import numpy as np
 import pandas as pd
@@ -47,7 +46,7 @@ from panopticum_data.services import (
 from panopticum_data.services._util import clean_url
 
 from . import actions, cached
-from .style import OKABE_ITO, STATUS_MARKS, component_href, mark
+from .style import OKABE_ITO, STATUS_MARKS, component_href, mark, set_href
 
 PAGE_ROWS = 200  # components per heat-map page
 GRID_ROWS = 2000  # (component, requirement) rows per grid at most
@@ -573,10 +572,6 @@ def all_sets_filtered(url: str, version: int, filters: OverviewFilters) -> pd.Da
     out = frame[frame["component_id"].isin(ids)]
     out.attrs = dict(frame.attrs)
     return out
-
-
-def set_href(name: str) -> str:
-    return "requirement_set?" + urlencode({"name": name}, quote_via=quote)
 
 
 def all_sets_figure(page: pd.DataFrame) -> go.Figure:

@@ -155,6 +155,16 @@ def component_href(name: str, version: str | None = None) -> str:
     return f"component?{query}"
 
 
+def set_href(name: str) -> str:
+    """Relative link to a requirement set's page."""
+    return f"requirement_set?name={quote(name, safe='')}"
+
+
+def md_page_link(label: str, href: str) -> str:
+    """A Markdown link to one of our own pages (``component_href`` / ``set_href``: relative, quoted)."""
+    return f"[{md_text(label)}]({href})"
+
+
 def initials(name: str) -> str:
     words = [w for w in re.split(r"[\s._-]+", name or "") if w]
     letters = "".join(w[0] for w in words[:2]).upper()

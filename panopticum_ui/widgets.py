@@ -12,9 +12,9 @@ from pandas.io.formats.style import Styler
 
 from panopticum_data.scoring import band
 
-from . import navigation
+from . import component, navigation
 from .component import ComponentPage, Link, Person, SetCard
-from .style import BAND_LABELS, initials_svg, mark, mark_colour, md_link, md_text
+from .style import BAND_LABELS, initials_svg, mark, mark_colour, md_link, md_page_link, md_text, set_href
 
 BADGE_COLOURS = {
     "ready": "green",
@@ -198,12 +198,17 @@ def profile(data: ComponentPage) -> None:
             links(data.documents)
 
 
-def set_card(card: SetCard) -> None:
+def set_card(card: SetCard, *, version_id: int | None = None, index: int = 0) -> None:
+    """A set's requirements on the component page; with ``version_id`` (the visitor may edit the
+    component), the controls to exclude the set from the version with a reason, or to include it again."""
     with st.container(border=True):
-        head = st.columns([4, 1], vertical_alignment="center")
-        head[0].markdown(f"**{md_text(card.name)}**")
+        head = st.columns([4, 1, 1], vertical_alignment="center")
+        head[0].markdown(f"**{md_page_link(card.name, set_href(card.name))}**")
         with head[1]:
             status_badge(card.status)
+        if version_id is not None:
+            with head[2]:
+                _exclusion_controls(card, version_id, index)
         if card.excluded_reason is not None:
             st.caption(f"Not applicable: {md_text(card.excluded_reason)}")
             return
@@ -221,6 +226,31 @@ def set_card(card: SetCard) -> None:
             },
             marks=("owner", "signee", "overall"),
         )
+
+
+def _exclusion_controls(card: SetCard, version_id: int, index: int) -> None:
+    if card.excluded_reason is not None:
+        if st.button(
+            "Applies again", key=f"include_set_{index}", icon=":material/undo:", help="Make the set apply"
+        ):
+            outcome = component.include_set(version_id, card.name)
+            _after_write(outcome, f"{card.name} applies to this version again.")
+        return
+    with (
+        st.popover("Not applicable", icon=":material/block:", help="Exclude this set from this version"),
+        st.form(f"exclude_set_{index}", border=False),
+    ):
+        reason = st.text_area("Why does this set not apply?", key=f"exclude_reason_{index}", max_chars=2000)
+        if st.form_submit_button("Exclude the set", type="primary"):
+            outcome = component.exclude_set(version_id, card.name, reason)
+            _after_write(outcome, f"{card.name} no longer applies to this version.")
+
+
+def _after_write(outcome: Any, success: str) -> None:
+    if outcome.ok:
+        st.toast(success, icon=":material/check_circle:")
+        st.rerun()
+    st.error(outcome.message, icon=":material/error:")
 
 
 def dependencies(data: ComponentPage) -> None:

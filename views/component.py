@@ -22,7 +22,8 @@ comp, ver = data.component, data.version
 user = auth.current_user()
 head = st.columns([6, 1], vertical_alignment="center")
 head[0].title(md_text(comp["name"]))
-if cached.may_edit_component(user.username if user else None, int(comp["component_id"])):
+may_edit = cached.may_edit_component(user.username if user else None, int(comp["component_id"]))
+if may_edit:
     head[1].button(
         "Edit",
         key="edit_component",
@@ -58,8 +59,9 @@ profile, reqs, deps, deploys, history = st.tabs(
 with profile:
     widgets.profile(data)
 with reqs:
-    for card in data.sets:
-        widgets.set_card(card)
+    editable_version = int(ver["version_id"]) if may_edit else None
+    for i, card in enumerate(data.sets):
+        widgets.set_card(card, version_id=editable_version, index=i)
     if not data.sets:
         st.caption("No requirement sets are defined yet.")
 with deps:

@@ -7,7 +7,7 @@ import streamlit as st
 
 from panopticum_ui import cached, filters
 from panopticum_ui import signoff as so
-from panopticum_ui.style import md_link
+from panopticum_ui.style import md_page_link, set_href
 
 st.title("Requirements")
 url, version = cached.key()
@@ -16,7 +16,7 @@ if not all_sets:
     st.info("No requirement sets are defined yet.", icon=":material/inbox:")
     st.stop()
 st.markdown(
-    "Sets: " + " · ".join(md_link(s.name, so.set_href(s.name)) for s in all_sets),
+    "Sets: " + " · ".join(md_page_link(s.name, set_href(s.name)) for s in all_sets),
     help="Open a set for its heat-map of requirements, and to sign off or claim.",
 )
 with st.expander("Filters", icon=":material/filter_alt:"):
