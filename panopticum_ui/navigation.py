@@ -37,7 +37,9 @@ PAGES: tuple[PageSpec, ...] = (
     ),
     PageSpec("views/my_work.py", "Waiting for me", ":material/inbox:", "my_work", "Sign-off", who="login"),
     PageSpec("views/release.py", "Release readiness", ":material/rocket_launch:", "release", "Sign-off"),
-    PageSpec("views/compliance.py", "Compliance over time", ":material/trending_up:", "compliance", "Sign-off"),
+    PageSpec(
+        "views/compliance.py", "Compliance over time", ":material/trending_up:", "compliance", "Sign-off"
+    ),
     PageSpec(
         "views/admin_requirements.py",
         "Requirement sets",
