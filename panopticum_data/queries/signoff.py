@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, func, select
+from sqlalchemy import ColumnElement, Connection, Subquery, func, or_, select, union
 
 from .. import models as m
 from .. import scoring
@@ -24,8 +24,8 @@ from ..errors import InvalidValue, NotFound
 from . import as_of
 from . import status_matrix as sm
 from ._util import frame
-from .entities import list_owners, list_requirement_sets, list_requirements
-from .requirements import requirement_statuses, resolve_set
+from .entities import list_requirement_sets, list_requirements
+from .requirements import _statuses_statement, requirement_statuses, resolve_set
 
 __all__ = [
     "Heatmap",
@@ -374,6 +374,9 @@ _QUEUE_COLUMNS = [
 ]
 
 
+_VERDICTS = ("not_ready", "ready")
+
+
 def _person_id(conn: Connection, username: str) -> int:
     pid = conn.execute(select(m.Person.id).where(func.lower(m.Person.username) == username.lower())).scalar()
     if pid is None:
@@ -386,22 +389,71 @@ def waiting_for_signee(conn: Connection, username: str, *, now: datetime | None 
     ``ready``/``n/a``) of current versions awaiting a verdict — none yet, or an expired one — where
     the set applies. One row per (version, set, requirement), oldest claim first, ``age_days`` since
     the claim (``owner_at``; NaN when unknown, listed last). Columns as ``_QUEUE_COLUMNS`` plus
-    ``age_days``. NotFound for an unknown username."""
+    ``age_days``. NotFound for an unknown username.
+
+    Three queries; only the candidate rows (a claim, no fresh verdict) are read."""
     now = _now(now)
     pid = _person_id(conn, username)
-    set_ids = sorted(
-        int(s)
-        for s in conn.execute(
-            select(m.SignerGroup.set_id)
-            .distinct()
-            .join(m.GroupMember, m.GroupMember.group_id == m.SignerGroup.group_id)
-            .where(m.GroupMember.person_id == pid)
-        ).scalars()
-    )
-    parts = [requirement_statuses(conn, requirement_set=s, now=now) for s in set_ids]
-    df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*_QUEUE_COLUMNS, "excluded"])
+    signed = conn.execute(
+        select(m.SignerGroup.set_id, m.RequirementSet.validity_days)
+        .distinct()
+        .join(m.RequirementSet, m.RequirementSet.id == m.SignerGroup.set_id)
+        .join(m.GroupMember, m.GroupMember.group_id == m.SignerGroup.group_id)
+        .where(m.GroupMember.person_id == pid)
+        .order_by(m.SignerGroup.set_id)
+    ).all()
+    if not signed:
+        df = pd.DataFrame(columns=[*_QUEUE_COLUMNS, "excluded"])
+    else:
+        s = _statuses_subquery()
+        # a verdict may have expired: the cutoff a day early (the exact rule runs on the frame)
+        maybe_expired = [
+            (s.c.set_id == sid) & (s.c.signee_at.is_(None) | (s.c.signee_at < now - timedelta(days=days - 1)))
+            for sid, days in signed
+            if days is not None
+        ]
+        awaiting = s.c.signee_status.is_(None) | s.c.signee_status.not_in(_VERDICTS)
+        df = _status_rows(
+            conn,
+            s,
+            s.c.set_id.in_([int(sid) for sid, _ in signed])
+            & s.c.owner_status.in_(_SIGNED)
+            & ~s.c.excluded
+            & or_(awaiting, *maybe_expired),
+            now,
+        )
     df = df[df["overall"].isin(["waiting", "waiting_na"]) & ~df["excluded"].astype(bool)]
     return _queue(df, df["owner_at"], now)
+
+
+def _statuses_subquery() -> Subquery:
+    """``requirement_statuses``' statement over the current versions, unordered, as a subquery to
+    filter in SQL."""
+    return _statuses_statement(False, False).order_by(None).subquery()
+
+
+def _status_rows(conn: Connection, s: Subquery, where: ColumnElement[bool], now: datetime) -> pd.DataFrame:
+    """The rows of ``requirement_statuses`` (current versions) that ``where`` keeps, with the same
+    columns and derived statuses (expiry, overall), in set then requirement order (the queue's sort
+    settles the rest; sorting here is cheaper than in SQL)."""
+    df = frame(conn, select(s).where(where))
+    df = df.sort_values(["set_position", "set_id", "requirement_position"], kind="stable", ignore_index=True)
+    for column in ("owner_at", "signee_at"):  # a time column even when none of these rows has one
+        if len(df) and df[column].isna().all():
+            df[column] = df[column].astype(
+                "datetime64[us, UTC]" if conn.dialect.name == "postgresql" else "datetime64[us]"
+            )
+    df["owner_status"] = df["owner_status"].fillna("unknown")
+    df["signee_status"] = df["signee_status"].fillna("unknown")
+    df["excluded"] = df["excluded"].fillna(False).astype(bool)
+    signee_at = pd.to_datetime(df["signee_at"], utc=True).dt.tz_localize(None)
+    df["signee_effective"] = scoring.expire_verdicts(
+        df["signee_status"], signee_at=signee_at, validity_days=df["validity_days"].astype("float64"), now=now
+    )
+    df["expired"] = df["signee_effective"].ne(df["signee_status"])
+    df["overall"] = scoring.overall_status(df["owner_status"], df["signee_effective"])
+    df.loc[df["excluded"], "overall"] = "n/a"
+    return df
 
 
 def _queue(df: pd.DataFrame, since: pd.Series, now: datetime, extra: Sequence[str] = ()) -> pd.DataFrame:
@@ -422,14 +474,21 @@ def missing_for_owner(conn: Connection, username: str, *, now: datetime | None =
     missing — no row, or ``unknown``) or ``not_ready`` (the owner's own ``not_ready``, or a
     ``declined`` verdict on their claim). ``reason`` is "missing", "not ready" or "declined";
     ``age_days`` counts from the verdict for a decline, from the claim otherwise (NaN for a claim
-    never made, listed last); oldest first. NotFound for an unknown username."""
+    never made, listed last); oldest first. NotFound for an unknown username.
+
+    Two queries; only the candidate rows (no claim, a claim not ready, a verdict not ready) are read."""
     now = _now(now)
-    _person_id(conn, username)
-    owners = list_owners(conn)
-    mine = owners[owners["username"].str.lower() == username.lower()]["version_id"]
-    current = {int(v) for v in conn.execute(sm.current_versions()).scalars()}
-    vids = sorted({int(v) for v in mine} & current)
-    df = requirement_statuses(conn, version_ids=vids, now=now) if vids else pd.DataFrame()
+    pid = _person_id(conn, username)
+    s = _statuses_subquery()
+    candidate = (
+        s.c.owner_status.is_(None) | s.c.owner_status.not_in(_SIGNED) | (s.c.signee_status == "not_ready")
+    )
+    df = _status_rows(
+        conn,
+        s,
+        s.c.version_id.in_(_owned_versions(pid)) & ~s.c.excluded & candidate,
+        now,
+    )
     if not len(df):
         return _queue(pd.DataFrame(columns=_QUEUE_COLUMNS), pd.Series([], dtype=object), now, ["reason"])
     df = df[df["overall"].isin(["unknown", "not_ready"]) & ~df["excluded"].astype(bool)].copy()
@@ -442,6 +501,16 @@ def missing_for_owner(conn: Connection, username: str, *, now: datetime | None =
     )
     since = since.where(df["reason"].ne("missing") | df["status_id"].notna())
     return _queue(df, since, now, ["reason"])
+
+
+def _owned_versions(person_id: int) -> Any:
+    """The ids of the versions where the person holds any of the seven owner roles (a select)."""
+    cv, vo = m.ComponentVersion, m.VersionOwner
+    return union(
+        select(cv.id).where(cv.maintainer_id == person_id),
+        select(cv.id).where(cv.responsible_qa_id == person_id),
+        select(vo.version_id).where(vo.person_id == person_id),
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
