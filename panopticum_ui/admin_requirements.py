@@ -76,6 +76,8 @@ class CellError:
     reason: str
 
     def __str__(self) -> str:
+        if self.row <= 0:  # about the grid as a whole
+            return f"{self.column}: {self.reason}"
         return f"Row {self.row} ({self.label}), {self.column}: {self.reason}"
 
 
@@ -293,6 +295,21 @@ def _changed(edits: Mapping[str, Any], original: pd.Series, columns: Sequence[st
     return {c: v for c, v in edits.items() if c in columns and not same(original[c], v)}
 
 
+def _final(
+    frame: pd.DataFrame,
+    edited: Mapping[int, Mapping[str, Any]],
+    added: Sequence[Mapping[str, Any]],
+    column: str,
+) -> list[tuple[int, str, Any]]:
+    """(row, label, value) of ``column`` in every row once the edits are applied."""
+    out = [
+        (pos + 1, str(value), edited.get(pos, {}).get(column, value))
+        for pos, value in enumerate(frame[column])
+    ]
+    out += [(len(frame) + i + 1, f"new: {norm(v.get(column))}", v.get(column)) for i, v in enumerate(added)]
+    return out
+
+
 def _duplicates(names: Sequence[tuple[int, str, Any]], column: str) -> list[CellError]:
     """Later rows whose name repeats an earlier one (ignoring case)."""
     seen: dict[str, int] = {}
@@ -319,9 +336,7 @@ def plan_sets(frame: pd.DataFrame, state: Mapping[str, Any]) -> Plan:
     edited = _edited_rows(state)
     if state.get("deleted_rows"):
         rows = ", ".join(str(int(r) + 1) for r in state["deleted_rows"])
-        errors.append(
-            CellError(0, "grid", "rows", f"rows {rows} cannot be deleted: sets are not deleted here")
-        )
+        errors.append(CellError(0, "", "Rows", f"{rows} cannot be deleted: sets are not deleted here"))
     for pos, edits in sorted(edited.items()):
         original = frame.iloc[pos]
         where = (pos + 1, str(original["name"]))
@@ -355,12 +370,7 @@ def plan_sets(frame: pd.DataFrame, state: Mapping[str, Any]) -> Plan:
         if not bad:
             groups = clean.pop("signer_groups")
             steps.append(Step(*where, create_requirement_set, {**clean, "signer_groups": groups}))
-    final = [
-        (pos + 1, str(frame.iloc[pos]["name"]), edited.get(pos, {}).get("name", frame.iloc[pos]["name"]))
-        for pos in range(len(frame))
-    ]
-    final += [(len(frame) + i + 1, f"new: {norm(v.get('name'))}", v.get("name")) for i, v in enumerate(added)]
-    errors.extend(_duplicates(final, SET_LABELS["name"]))
+    errors.extend(_duplicates(_final(frame, edited, added, "name"), SET_LABELS["name"]))
     # renames first, so that a new set may take a name an edited one gives up
     steps.sort(key=lambda s: s.service is create_requirement_set)
     return Plan(
@@ -404,7 +414,10 @@ def plan_requirements(
         "sets": sets_cell,
     }
     if state.get("deleted_rows"):
-        errors.append(CellError(0, "grid", "rows", "requirements cannot be deleted here"))
+        rows = ", ".join(str(int(r) + 1) for r in state["deleted_rows"])
+        errors.append(
+            CellError(0, "", "Rows", f"{rows} cannot be deleted: requirements are not deleted here")
+        )
     edited = _edited_rows(state)
     for pos, edits in sorted(edited.items()):
         original = frame.iloc[pos]
@@ -449,13 +462,7 @@ def _title_clashes(
 ) -> list[CellError]:
     """Titles repeated in the grid, or taken by a requirement of another set (ignoring case)."""
     in_grid = {int(i) for i in frame["requirement_id"]}
-    final = [
-        (pos + 1, str(frame.iloc[pos]["title"]), edited.get(pos, {}).get("title", frame.iloc[pos]["title"]))
-        for pos in range(len(frame))
-    ]
-    final += [
-        (len(frame) + i + 1, f"new: {norm(v.get('title'))}", v.get("title")) for i, v in enumerate(added)
-    ]
+    final = _final(frame, edited, added, "title")
     errors = _duplicates(final, REQUIREMENT_LABELS["title"])
     elsewhere = {t.lower(): t for i, t in titles.items() if i not in in_grid}
     for row, label, title in final:
@@ -469,18 +476,16 @@ def _title_clashes(
 
 
 def stale_rows(
-    original: pd.DataFrame, current: pd.DataFrame, key: str, ids: Sequence[int], label: str
+    original: pd.DataFrame, current: pd.DataFrame, *, key: str, ids: Sequence[int], compare: Sequence[str]
 ) -> list[str]:
-    """The edited rows (by id) whose values, as the grid shows them, changed or vanished since read."""
+    """The edited rows (``ids`` in column ``key``) whose ``compare`` columns changed, or that
+    vanished, since the grid read them; named as "row N (first compared value)"."""
     now = {int(r[key]): r for _, r in current.iterrows()}
     out: list[str] = []
-    for pos, row in original.reset_index(drop=True).iterrows():
-        ident = int(row[key])
-        if ident not in ids:
-            continue
-        fresh = now.get(ident)
-        if fresh is None or not all(same(row[c], fresh[c]) for c in original.columns if c in current.columns):
-            out.append(f"row {int(str(pos)) + 1} ({row[label]})")
+    for pos, (_, row) in enumerate(original.iterrows()):
+        fresh = now.get(int(row[key]))
+        if int(row[key]) in ids and (fresh is None or not all(same(row[c], fresh[c]) for c in compare)):
+            out.append(f"row {pos + 1} ({row[compare[0]]})")
     return out
 
 
@@ -506,13 +511,15 @@ def save(
     original: pd.DataFrame,
     current: Callable[[Connection], pd.DataFrame],
     key: str,
-    label: str,
+    compare: Sequence[str],
     summary: str,
 ) -> actions.Outcome:
-    """One transaction, one change set: refuse if an edited row is stale, else run the plan."""
+    """One transaction, one change set: refuse if an edited row is stale (its ``compare`` columns
+    differ in ``current``, read in the same transaction), else run the plan."""
 
     def steps(session: Session, actor: Actor, change_set: ChangeSet | None) -> int:
-        stale = stale_rows(original, current(session.connection()), key, plan.touched, label)
+        fresh = current(session.connection())
+        stale = stale_rows(original, fresh, key=key, ids=plan.touched, compare=compare)
         if stale:
             raise StaleRows(stale)
         return run_steps(session, actor, change_set, plan)
@@ -610,7 +617,7 @@ def save_sets() -> None:
             original=g.frame,
             current=lambda conn: sets_frame(queries.list_requirement_sets(conn)),
             key="set_id",
-            label="name",
+            compare=(*SET_LABELS, "row_version"),  # not the requirement count: adding one is no conflict
             summary=f"requirement sets: {changed} changed, {plan.added} added",
         )
 
@@ -644,7 +651,7 @@ def save_requirements(set_id: int, set_name: str) -> None:
             original=g.frame,
             current=lambda conn: requirements_frame(queries.list_requirements(conn), set_id),
             key="requirement_id",
-            label="title",
+            compare=tuple(REQUIREMENT_LABELS),
             summary=f"requirements of {set_name}: {changed} changed, {plan.added} added",
         )
 

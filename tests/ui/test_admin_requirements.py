@@ -291,8 +291,8 @@ def test_a_stale_save_is_refused_naming_the_rows_and_keeps_the_edits(
     assert snapshot(engine) == before
 
 
-def test_plans_refuse_deletions_and_skip_blank_new_rows() -> None:
-    frame = pd.DataFrame(
+def one_set() -> pd.DataFrame:
+    return pd.DataFrame(
         {
             "set_id": [1],
             "name": ["A"],
@@ -306,10 +306,27 @@ def test_plans_refuse_deletions_and_skip_blank_new_rows() -> None:
             "row_version": [3],
         }
     )
+
+
+def test_plans_refuse_deletions_and_skip_blank_new_rows() -> None:
+    frame = one_set()
     plan = admin.plan_sets(frame, {"edited_rows": {}, "added_rows": [{}], "deleted_rows": [0]})
-    assert [e.column for e in plan.errors] == ["rows"] and not plan.steps
+    assert [str(e) for e in plan.errors] == ["Rows: 1 cannot be deleted: sets are not deleted here"]
+    assert not plan.steps, "the blank new row is ignored"
     plan = admin.plan_sets(frame, {"edited_rows": {"0": {"signer_groups": ["g"], "validity_days": 7.0}}})
     assert not plan.errors
     assert [(s.service.__name__, dict(s.kwargs)) for s in plan.steps] == [
         ("update_requirement_set", {"set_id": 1, "expected_row_version": 3, "changes": {"validity_days": 7}})
     ], "the same groups in another case are no change"
+
+
+def test_a_set_is_stale_when_its_row_changed_not_when_its_requirement_count_did() -> None:
+    original, compare = one_set(), (*admin.SET_LABELS, "row_version")
+    current = original.assign(requirements=[5])
+    assert admin.stale_rows(original, current, key="set_id", ids=[1], compare=compare) == []
+    current = current.assign(row_version=[4])
+    assert admin.stale_rows(original, current, key="set_id", ids=[1], compare=compare) == ["row 1 (A)"]
+    assert admin.stale_rows(original, current, key="set_id", ids=[], compare=compare) == []
+    assert admin.stale_rows(original, current.iloc[:0], key="set_id", ids=[1], compare=compare) == [
+        "row 1 (A)"
+    ]
