@@ -98,12 +98,15 @@ if rights.may_sign:
     offered.append("sign")
 if rights.claim_components is None or rights.claim_components:
     offered.append("claim")
-if (
-    st.session_state.get("view") not in (None, *offered)
-    or st.query_params.get("view", "heat-map") not in offered
-):
-    st.query_params.pop("view", None)
-    st.session_state.pop("view", None)
+lost = st.session_state.get("view")
+if lost is not None and lost not in offered:  # rights read afresh on every rerun: they can shrink
+    st.session_state["view"] = "heat-map"
+    st.warning(
+        f"You may no longer use the {lost} grid of this set"
+        + (": nothing was saved." if st.session_state.get(f"signoff_grid_{lost}") else "."),
+        icon=":material/lock:",
+    )
+    st.session_state.pop(f"signoff_grid_{lost}", None)
 view = st.segmented_control(  # options are their own labels: a bound widget puts its label in the URL
     "View",
     offered,

@@ -285,3 +285,23 @@ def test_owner_claims_reset_the_verdict_and_only_own_components_are_offered(
         "owner",
     )
     assert after["signee_status"] == "unknown", "a changed claim sends the verdict back to unknown"
+
+
+def test_rights_are_read_again_on_save(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An expert removed from the signer group after loading the grid cannot save verdicts: the
+    page reads the rights again on the save's rerun, drops the grid and says nothing was saved
+    (the service would refuse too: tests/data/test_services_requirements.py)."""
+    at = _sign_page(demo_url, monkeypatch, PAYMENT)
+    before = grid_rows(demo_url, SEC, PAYMENT)
+    engine = make_engine(demo_url)
+    try:
+        with engine.begin() as conn:
+            expert = conn.execute(sa.select(m.Person.id).where(m.Person.username == "expert")).scalar_one()
+            conn.execute(sa.delete(m.GroupMember).where(m.GroupMember.person_id == expert))
+    finally:
+        engine.dispose()
+    verdict = "not_ready" if before["signee_status"].iloc[0] != "not_ready" else "ready"
+    at = _edit(at, "sign", {0: {"verdict": verdict}})
+    assert "You may no longer use the sign grid of this set: nothing was saved." in texts(at)
+    assert "sign" not in views(at) and at.get("plotly_chart")
+    pd.testing.assert_frame_equal(grid_rows(demo_url, SEC, PAYMENT), before)
