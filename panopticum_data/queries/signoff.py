@@ -389,18 +389,20 @@ def waiting_for_signee(conn: Connection, username: str, *, now: datetime | None 
     ``ready``/``n/a``) of current versions awaiting a verdict — none yet, or an expired one — where
     the set applies. One row per (version, set, requirement), oldest claim first, ``age_days`` since
     the claim (``owner_at``; NaN when unknown, listed last). Columns as ``_QUEUE_COLUMNS`` plus
-    ``age_days``. NotFound for an unknown username.
+    ``age_days``; ``attrs["signed_sets"]``: the names of the sets the person signs (set order).
+    NotFound for an unknown username.
 
     Three queries; only the candidate rows (a claim, no fresh verdict) are read."""
     now = _now(now)
     pid = _person_id(conn, username)
+    rset = m.RequirementSet
     signed = conn.execute(
-        select(m.SignerGroup.set_id, m.RequirementSet.validity_days)
+        select(rset.id, rset.validity_days, rset.name, rset.position)
         .distinct()
-        .join(m.RequirementSet, m.RequirementSet.id == m.SignerGroup.set_id)
+        .join(m.SignerGroup, m.SignerGroup.set_id == rset.id)
         .join(m.GroupMember, m.GroupMember.group_id == m.SignerGroup.group_id)
         .where(m.GroupMember.person_id == pid)
-        .order_by(m.SignerGroup.set_id)
+        .order_by(rset.position, rset.id)
     ).all()
     if not signed:
         df = pd.DataFrame(columns=[*_QUEUE_COLUMNS, "excluded"])
@@ -409,21 +411,23 @@ def waiting_for_signee(conn: Connection, username: str, *, now: datetime | None 
         # a verdict may have expired: the cutoff a day early (the exact rule runs on the frame)
         maybe_expired = [
             (s.c.set_id == sid) & (s.c.signee_at.is_(None) | (s.c.signee_at < now - timedelta(days=days - 1)))
-            for sid, days in signed
+            for sid, days, _, _ in signed
             if days is not None
         ]
         awaiting = s.c.signee_status.is_(None) | s.c.signee_status.not_in(_VERDICTS)
         df = _status_rows(
             conn,
             s,
-            s.c.set_id.in_([int(sid) for sid, _ in signed])
+            s.c.set_id.in_([int(row[0]) for row in signed])
             & s.c.owner_status.in_(_SIGNED)
             & ~s.c.excluded
             & or_(awaiting, *maybe_expired),
             now,
         )
     df = df[df["overall"].isin(["waiting", "waiting_na"]) & ~df["excluded"].astype(bool)]
-    return _queue(df, df["owner_at"], now)
+    out = _queue(df, df["owner_at"], now)
+    out.attrs["signed_sets"] = [str(row[2]) for row in signed]
+    return out
 
 
 def _statuses_subquery() -> Subquery:
@@ -474,11 +478,27 @@ def missing_for_owner(conn: Connection, username: str, *, now: datetime | None =
     missing — no row, or ``unknown``) or ``not_ready`` (the owner's own ``not_ready``, or a
     ``declined`` verdict on their claim). ``reason`` is "missing", "not ready" or "declined";
     ``age_days`` counts from the verdict for a decline, from the claim otherwise (NaN for a claim
-    never made, listed last); oldest first. NotFound for an unknown username.
+    never made, listed last); oldest first. ``attrs["owned_components"]``: the names of the
+    components whose current version the person owns (by name). NotFound for an unknown username.
 
-    Two queries; only the candidate rows (no claim, a claim not ready, a verdict not ready) are read."""
+    Three queries; only the candidate rows (no claim, a claim not ready, a verdict not ready) are read."""
     now = _now(now)
     pid = _person_id(conn, username)
+    owned = sorted(
+        (
+            str(n)
+            for n in conn.execute(
+                select(m.Component.name).where(m.Component.current_version_id.in_(_owned_versions(pid)))
+            ).scalars()
+        ),
+        key=str.lower,
+    )
+    out = _missing(conn, pid, now)
+    out.attrs["owned_components"] = owned
+    return out
+
+
+def _missing(conn: Connection, pid: int, now: datetime) -> pd.DataFrame:
     s = _statuses_subquery()
     candidate = (
         s.c.owner_status.is_(None) | s.c.owner_status.not_in(_SIGNED) | (s.c.signee_status == "not_ready")
