@@ -3,6 +3,7 @@ test, on SQLite and PostgreSQL), isolated settings, and AppTest helpers that go 
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,7 +61,7 @@ def _sqlite_demo(_sqlite_template: Path, tmp_path_factory: pytest.TempPathFactor
 
 
 @pytest.fixture(scope="session")
-def _pg_demo(worker_id: str) -> str:
+def _pg_demo(worker_id: str) -> Iterator[str]:
     """A PostgreSQL database holding the demo registry, used as the template of each test's copy."""
     admin = dbutil.pg_admin_url()
     if admin is None:
@@ -70,7 +71,8 @@ def _pg_demo(worker_id: str) -> str:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(security, "BCRYPT_ROUNDS", 4)
         _load_demo(url)
-    return url
+    yield url
+    dbutil.drop_database(admin, url)
 
 
 def _pg_copy(template_url: str, name: str) -> str:
@@ -86,13 +88,21 @@ def _pg_copy(template_url: str, name: str) -> str:
 
 
 @pytest.fixture(params=BACKENDS)
-def demo_url(request: pytest.FixtureRequest, tmp_path: Path, worker_id: str) -> str:
-    """A database of its own holding the demo registry (logins admin, owner, expert, viewer)."""
+def demo_url(request: pytest.FixtureRequest, tmp_path: Path, worker_id: str) -> Iterator[str]:
+    """A database of its own holding the demo registry (logins admin, owner, expert, viewer). On
+    PostgreSQL a copy named after this process (concurrent runs never share one), dropped after."""
     if request.param == "sqlite":
         target = tmp_path / "demo.db"
         shutil.copyfile(request.getfixturevalue("_sqlite_demo"), target)
-        return f"sqlite:///{target}"
-    return _pg_copy(request.getfixturevalue("_pg_demo"), f"panopticum_test_{worker_id}_ui")
+        yield f"sqlite:///{target}"
+        return
+    template = request.getfixturevalue("_pg_demo")
+    url = _pg_copy(template, f"panopticum_test_{worker_id}_{os.getpid()}_ui")
+    yield url
+    st.cache_resource.clear()  # the app's engines hold connections to the copy
+    admin = dbutil.pg_admin_url()
+    assert admin is not None
+    dbutil.drop_database(admin, url)
 
 
 # --- AppTest helpers ------------------------------------------------------------------------------
