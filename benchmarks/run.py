@@ -40,6 +40,10 @@ TARGETS: dict[str, float | None] = {  # seconds, at 10,000 components (issues 2 
     "dashboard rerun, text search": 0.5,
     "dashboard after a write": None,  # the overview recomputed (cache key changed)
     "component page": 0.2,  # uncached: detail, photos, page model
+    # issue 4
+    "set heat-map page": 1.0,  # uncached: filter on the whole matrix, 200 rows in detail, the figure
+    "set heat-map, status filter": 1.0,
+    "all-sets heat-map": 1.0,  # uncached: every component × set, shares per set and category
 }
 
 
@@ -117,6 +121,10 @@ def bench(engine: Engine, repeat: int, rng: random.Random) -> dict[str, list[flo
     return {
         **{k: timed(fn, repeat) for k, fn in ui.items() if k.startswith("dashboard")},
         "component page": timed(ui["component page"], repeat * 3),
+        **{
+            k: timed(ui[k], repeat)
+            for k in ("set heat-map page", "set heat-map, status filter", "all-sets heat-map")
+        },
         "overview": timed(overview, repeat),
         "component detail": timed(detail, repeat * 3),
         "set matrix": timed(matrix, repeat),
@@ -136,6 +144,29 @@ def ui_paths(engine: Engine, names: list[str], rng: random.Random) -> dict[str, 
     st.cache_resource.clear()
     st.cache_data.clear()
 
+    from panopticum_data.queries.signoff import StatusFilter
+    from panopticum_ui import signoff
+
+    sets = signoff.sets(str(engine.url), 0)
+    biggest = max(sets, key=lambda s: len(s.requirements))
+
+    def set_page(status_filters: tuple[StatusFilter, ...] = ()) -> None:
+        st.cache_data.clear()
+        hm = signoff.heatmap(
+            str(engine.url), 0, biggest.set_id, OverviewFilters(), status_filters, rng.randint(0, 20) * 200
+        )
+        signoff.heatmap_figure(hm).to_json()
+
+    def all_sets() -> None:
+        st.cache_data.clear()
+        frame = signoff.all_sets(str(engine.url), 0)
+        by_set, by_category = signoff.shares(frame)
+        page = frame.iloc[:200]
+        page.attrs = frame.attrs
+        signoff.all_sets_figure(page).to_json()
+        signoff.share_by_set_figure(by_set).to_json()
+        signoff.share_by_category_figure(by_category).to_json()
+
     def after_write() -> None:
         st.cache_data.clear()
         dashboard_data(OverviewFilters(), page=1, page_size=50)
@@ -151,6 +182,11 @@ def ui_paths(engine: Engine, names: list[str], rng: random.Random) -> dict[str, 
         ),
         "dashboard after a write": after_write,
         "component page": page,
+        "set heat-map page": set_page,
+        "set heat-map, status filter": lambda: set_page(
+            (StatusFilter(biggest.requirements[0], "overall", rng.choice(["ready", "waiting", "not_ready"])),)
+        ),
+        "all-sets heat-map": all_sets,
     }
 
 
