@@ -375,6 +375,7 @@ _QUEUE_COLUMNS = [
 
 
 _VERDICTS = ("not_ready", "ready")
+_OWNER_EXTRA = ["reason", "signee_notes"]
 
 
 def _person_id(conn: Connection, username: str) -> int:
@@ -477,6 +478,7 @@ def missing_for_owner(conn: Connection, username: str, *, now: datetime | None =
     seven roles), every requirement of an applicable set whose overall status is ``unknown`` (claim
     missing — no row, or ``unknown``) or ``not_ready`` (the owner's own ``not_ready``, or a
     ``declined`` verdict on their claim). ``reason`` is "missing", "not ready" or "declined";
+    ``signee_notes`` the signee's notes (why they declined);
     ``age_days`` counts from the verdict for a decline, from the claim otherwise (NaN for a claim
     never made, listed last); oldest first. ``attrs["owned_components"]``: the names of the
     components whose current version the person owns (by name). NotFound for an unknown username.
@@ -510,7 +512,7 @@ def _missing(conn: Connection, pid: int, now: datetime) -> pd.DataFrame:
         now,
     )
     if not len(df):
-        return _queue(pd.DataFrame(columns=_QUEUE_COLUMNS), pd.Series([], dtype=object), now, ["reason"])
+        return _queue(pd.DataFrame(columns=_QUEUE_COLUMNS), pd.Series([], dtype=object), now, _OWNER_EXTRA)
     df = df[df["overall"].isin(["unknown", "not_ready"]) & ~df["excluded"].astype(bool)].copy()
     declined = df["owner_status"].isin(_SIGNED) & df["signee_effective"].eq("not_ready")
     df["reason"] = np.where(
@@ -520,7 +522,7 @@ def _missing(conn: Connection, pid: int, now: datetime) -> pd.DataFrame:
         declined, pd.to_datetime(df["owner_at"], utc=True)
     )
     since = since.where(df["reason"].ne("missing") | df["status_id"].notna())
-    return _queue(df, since, now, ["reason"])
+    return _queue(df, since, now, _OWNER_EXTRA)
 
 
 def _owned_versions(person_id: int) -> Any:
