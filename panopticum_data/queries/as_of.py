@@ -44,7 +44,7 @@ from .entities import list_requirements
 from .requirements import resolve_set
 from .status_matrix import current_versions
 
-__all__ = ["set_statuses_as_of", "state_at", "weekly_ready"]
+__all__ = ["current_components", "set_statuses_as_of", "state_at", "weekly_ready"]
 
 REPLAYED = ("owner_status", "signee_status", "signee_at")
 CREATE = "<create>"
@@ -171,7 +171,7 @@ def state_at(st: pd.DataFrame, ev: pd.DataFrame, t: pd.Timestamp) -> tuple[np.nd
     return owner, signee, pd.Series(times, dtype="datetime64[ns]")
 
 
-def _current_components(conn: Connection, component_ids: Sequence[int] | None) -> pd.DataFrame:
+def current_components(conn: Connection, component_ids: Sequence[int] | None = None) -> pd.DataFrame:
     """``component_id, component, version_id`` of the components with a current version, by name."""
     c = m.Component
     stmt = select(c.id, c.name, c.current_version_id).where(c.current_version_id.is_not(None))
@@ -199,7 +199,7 @@ def set_statuses_as_of(
     t = pd.Timestamp(utc(at)).tz_localize(None).as_unit("ns")
     reqs = list_requirements(conn)
     reqs = reqs[reqs["set_id"] == set_id]
-    comps = _current_components(conn, component_ids)
+    comps = current_components(conn, component_ids)
     grid = comps.merge(
         reqs[["requirement_id", "title", "requirement_position", "validity_days"]], how="cross"
     ).rename(columns={"title": "requirement"})
@@ -291,7 +291,9 @@ def _untrailed_ready(
     steps = np.zeros((len(set_ids), w + 1), dtype=np.int64)
     if not lengths.sum():
         return steps[:, :w].T.copy()
-    raw = np.frombuffer("".join(texts).encode("latin-1"), dtype=np.uint8).reshape(-1, per_row).astype(np.int64)
+    raw = (
+        np.frombuffer("".join(texts).encode("latin-1"), dtype=np.uint8).reshape(-1, per_row).astype(np.int64)
+    )
     version = np.repeat(np.fromiter(strings, dtype=np.int64, count=len(strings)), lengths // per_row)
     requirement = np.zeros(len(raw), dtype=np.int64)
     for j in range(_KEY_WIDTH):
