@@ -48,8 +48,11 @@ PAGES: tuple[PageSpec, ...] = (
         "Admin",
         who="admin",
     ),
-    # To come (SPEC §4): edit grids, dependencies, bugs, people, history, import / export, tech
-    # radar, data model, other admin pages.
+    PageSpec("views/edit.py", "Edit", ":material/edit_note:", "edit", "Registry", who="login"),
+    PageSpec("views/history.py", "History", ":material/history:", "history", "Registry"),
+    PageSpec("views/reference.py", "Reference data", ":material/dataset:", "reference", "Admin", who="admin"),
+    # To come (SPEC §4): dependencies, bugs, people, import / export, tech radar, data model,
+    # other admin pages.
 )
 
 
