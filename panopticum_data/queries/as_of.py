@@ -283,7 +283,11 @@ def _untrailed_ready(
     ``status_matrix``: each row crosses the driver as a few characters — its requirement id, the two
     weeks it was made by and, per validity, the number of weeks its verdict is fresh."""
     w, ends = len(week_ends), [utc(t.to_pydatetime()) for t in week_ends]
-    validities = sorted({int(v) for v in reqs["validity_days"].dropna()})
+    limited = reqs.dropna(subset=["validity_days"])
+    validities = {
+        int(days): sorted({int(r) for r in part["requirement_id"]})
+        for days, part in limited.groupby("validity_days", sort=True)
+    }
     strings = _signed_cells(conn, ends, validities)
     per_row = _KEY_WIDTH + 2 + len(validities)
     texts = list(strings.values())
@@ -325,10 +329,11 @@ def _pair_keys(version: Any, requirement: Any) -> np.ndarray:
     return (np.asarray(version, dtype=np.int64) << 32) + np.asarray(requirement, dtype=np.int64)
 
 
-def _signed_cells(conn: Connection, ends: list[datetime], validities: list[int]) -> dict[int, str]:
+def _signed_cells(conn: Connection, ends: list[datetime], validities: dict[int, list[int]]) -> dict[int, str]:
     """Per current version, its signed rows as characters: four for the requirement id (base 90),
     one each for the week by which the claim and the verdict were made, one per validity for the
-    weeks the verdict stays fresh (``48 +`` a week count)."""
+    weeks the verdict stays fresh (``48 +`` a week count; ``validities``: days -> the requirements of
+    the sets with that validity)."""
     rs, sqlite = m.RequirementStatus, conn.dialect.name == "sqlite"
 
     def bare(column: Any) -> Any:  # SQLite: no NUMERIC affinity, so text compares with text (faster)
@@ -349,15 +354,21 @@ def _signed_cells(conn: Connection, ends: list[datetime], validities: list[int])
         )
 
     def bucket(column: Any, limits: list[datetime], strict: bool) -> Any:
+        x, w = bare(column), len(limits)
         return case(
-            (column.is_(None), _BUCKET_FIRST), else_=count_below(bare(column), limits, strict, 0, len(limits))
+            (column.is_(None), _BUCKET_FIRST),  # (the common cases first: one or two comparisons)
+            (x <= limits[0] if strict else x < limits[0], _BUCKET_FIRST),
+            (x > limits[-1] if strict else x >= limits[-1], _BUCKET_FIRST + w),
+            else_=count_below(x, limits, strict, 0, w),
         )
 
     codes: list[Any] = [
         (rs.requirement_id // _KEY_BASE**j) % _KEY_BASE + _KEY_FIRST for j in reversed(range(_KEY_WIDTH))
     ]
     codes += [bucket(rs.owner_at, ends, True), bucket(rs.signee_at, ends, True)]
-    codes += [bucket(rs.signee_at, [t - timedelta(days=days) for t in ends], False) for days in validities]
+    for days, requirement_ids in validities.items():  # only where a set with that validity needs it
+        fresh = bucket(rs.signee_at, [t - timedelta(days=days) for t in ends], False)
+        codes.append(case((rs.requirement_id.in_(requirement_ids), fresh), else_=_BUCKET_FIRST))
     cell: Any = func.char(*codes) if sqlite else func.concat(*[func.chr(code) for code in codes])
     stmt = (
         select(rs.version_id, group_concat(cell, conn.dialect.name, "").label("cells"))
