@@ -22,6 +22,7 @@ from .reference import (
     rename_reference,
     update_reference,
 )
+from .requirement_sets import set_requirement_position
 from .requirements import (
     BatchPermissionDenied,
     BatchStaleWrite,
@@ -100,6 +101,7 @@ __all__ = [
     "set_owners",
     "set_password",
     "set_qa_level",
+    "set_requirement_position",
     "set_requirement_sets",
     "set_signee_verdicts",
     "set_signer_groups",

@@ -2,9 +2,22 @@
 
 Audit: entities ``requirement_set`` and ``requirement`` (own ids, logical fields); signer groups are a
 list event (entity ``signer_group``, entity_id = the set id, field ``groups``); a requirement's sets a
-list event (entity ``requirement_set_item``, entity_id = the requirement id, field ``sets``); an
-exclusion is entity ``set_exclusion`` with entity_id = the version id and fields ``requirement_set``
-(the set's name) and ``reason``.
+list event (entity ``requirement_set_item``, entity_id = the requirement id, field ``sets``); the
+order of a set's requirements a list event (entity ``requirement_order``, entity_id = the set id,
+field ``requirements``: the titles in their order before and after); an exclusion is entity
+``set_exclusion`` with entity_id = the version id and fields ``requirement_set`` (the set's name) and
+``reason``.
+
+Order within a set: ``requirement_set_item.position`` is only an ordering key (ties: by requirement
+id, as ``queries.list_requirements`` reads them). A requirement is placed by its 1-based *place* in
+that order; placing one (``set_requirement_position``, or ``create_requirement`` with ``position``)
+renumbers the set's items 1..n in their new order, so positions are contiguous afterwards.
+Appending (``create_requirement`` without position, ``set_requirement_sets``) takes the largest
+position + 1 and renumbers nothing; removing leaves a gap. Neither changes the order of the others.
+
+Row versions: a set's signer groups belong to the set, a requirement's sets and its place in them
+to the requirement: changing them moves that row's ``row_version`` on, and the services that change
+them accept the row version the caller read (``expected_row_version``; StaleWrite when it moved).
 """
 
 from __future__ import annotations
@@ -12,9 +25,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
+from ..errors import InvalidValue, NotFound
 from ..models import (
     ChangeSet,
     PersonGroup,
@@ -25,7 +40,7 @@ from ..models import (
     SignerGroup,
     utcnow,
 )
-from ._core import Actor, begin_change, ensure_unique_name, require_admin
+from ._core import Actor, Audit, begin_change, ensure_unique_name, require_admin
 from ._util import (
     RefField,
     apply_changes,
@@ -273,14 +288,18 @@ def set_signer_groups(
     actor: Actor,
     set_id: int,
     groups: Sequence[str],
+    expected_row_version: int | None = None,
     change_set: ChangeSet | None = None,
 ) -> list[str]:
     """Replace the groups that sign the set; return their names. Admins only.
 
-    Raises NotFound (set_id, group), PermissionDenied; nothing is written then.
+    A change moves the set's row_version on; ``expected_row_version`` (optional) is the set's as the
+    caller read it. Raises NotFound (set_id, group), PermissionDenied, StaleWrite; nothing is written
+    then.
     """
     require_admin(actor, "choose signer groups")
     row = get_row(session, RequirementSet, set_id, "set_id")
+    check_version("requirement_set", row, expected_row_version)
     ids = ids_by_names(session, PersonGroup, unique_names(groups, "group"), "group")
     old = sorted(
         session.scalars(
@@ -294,6 +313,7 @@ def set_signer_groups(
     if old == new:
         return old
     audit = begin_change(session, actor, change_set=change_set, summary=f"signer groups of {row.name}")
+    _bump(session, row)
     session.execute(delete(SignerGroup).where(SignerGroup.set_id == row.id))
     _write_signers(session, row.id, ids)
     record_list(
@@ -313,17 +333,19 @@ def create_requirement(
     position: int | None = None,
     change_set: ChangeSet | None = None,
 ) -> Requirement:
-    """Create a requirement in the named sets, at ``position`` (default: after the last). Admins only.
+    """Create a requirement in the named sets. Admins only.
 
-    Raises PermissionDenied, InvalidValue, DuplicateName (title), NotFound (requirement_set);
-    nothing is written then.
+    ``position``: its 1-based place in each set's order (the set is then renumbered, see the module;
+    past the last place: at the end); default: after the last, nothing renumbered.
+    Raises PermissionDenied, InvalidValue (title, description, position: a whole number, 1 or more),
+    DuplicateName (title), NotFound (requirement_set); nothing is written then.
     """
     require_admin(actor, "create requirements")
     clean_title = clean_name(title, "title")
     clean_description = clean_text(description, "description")
     ensure_unique_name(session, Requirement, clean_title, "title", column="title")
     set_ids = ids_by_names(session, RequirementSet, unique_names(sets, "requirement_set"), "requirement_set")
-    pos = None if position is None else clean_int(position, "position")
+    place = None if position is None else clean_int(position, "position", minimum=1)
     audit = begin_change(session, actor, change_set=change_set, summary=f"create requirement {clean_title}")
     row = Requirement(title=clean_title, description=clean_description)
     session.add(row)
@@ -336,7 +358,7 @@ def create_requirement(
         values={"title": clean_title, "description": clean_description},
         component_id=None,
     )
-    _add_to_sets(session, row.id, set_ids, pos)
+    _add_to_sets(session, row.id, set_ids, None)
     if set_ids:
         new = sorted(names_by_ids(session, RequirementSet, set_ids).values(), key=str.lower)
         record_list(
@@ -348,6 +370,10 @@ def create_requirement(
             new=new,
             component_id=None,
         )
+    if place is not None:
+        for set_id in set_ids:
+            order = _set_order(session, set_id)
+            _place(session, audit, set_id, order, row.id, min(place, len(order)))
     finish(audit)
     return row
 
@@ -386,14 +412,18 @@ def set_requirement_sets(
     actor: Actor,
     requirement_id: int,
     sets: Sequence[str],
+    expected_row_version: int | None = None,
     change_set: ChangeSet | None = None,
 ) -> list[str]:
     """Make the requirement belong to exactly the named sets (added at the end of new ones). Admins only.
 
-    Raises NotFound (requirement_id, requirement_set), PermissionDenied; nothing is written then.
+    A change moves the requirement's row_version on; ``expected_row_version`` (optional) is the
+    requirement's as the caller read it. Raises NotFound (requirement_id, requirement_set),
+    PermissionDenied, StaleWrite; nothing is written then.
     """
     require_admin(actor, "change requirement sets")
     row = get_row(session, Requirement, requirement_id, "requirement_id")
+    check_version("requirement", row, expected_row_version)
     wanted = ids_by_names(session, RequirementSet, unique_names(sets, "requirement_set"), "requirement_set")
     current = set(
         session.scalars(select(RequirementSetItem.set_id).where(RequirementSetItem.requirement_id == row.id))
@@ -403,6 +433,7 @@ def set_requirement_sets(
     old = sorted(names_by_ids(session, RequirementSet, current).values(), key=str.lower)
     new = sorted(names_by_ids(session, RequirementSet, wanted).values(), key=str.lower)
     audit = begin_change(session, actor, change_set=change_set, summary=f"sets of requirement {row.title}")
+    _bump(session, row)
     gone = current - set(wanted)
     if gone:
         session.execute(
@@ -422,6 +453,105 @@ def set_requirement_sets(
     )
     finish(audit)
     return new
+
+
+def set_requirement_position(
+    session: Session,
+    *,
+    actor: Actor,
+    set_id: int,
+    requirement_id: int,
+    position: int,
+    expected_row_version: int | None = None,
+    change_set: ChangeSet | None = None,
+) -> list[int]:
+    """Move a requirement to the 1-based place ``position`` in the set's order; return the set's
+    requirement ids in their new order. Admins only.
+
+    The others keep their relative order and the set is renumbered 1..n (see the module). A move
+    moves the requirement's row_version on; ``expected_row_version`` (optional) is the requirement's
+    as the caller read it. Already at that place: nothing is written. The set's row is locked while
+    its order is read and written (PostgreSQL), so moves in one set apply one after the other.
+    Raises NotFound (set_id, requirement_id, also for a requirement not in the set),
+    PermissionDenied, InvalidValue (position: a whole number from 1 to the set's size), StaleWrite;
+    nothing is written then.
+    """
+    require_admin(actor, "reorder requirements")
+    target = session.scalar(
+        select(RequirementSet).where(RequirementSet.id == int_like(set_id)).with_for_update()
+    )
+    if target is None:
+        raise NotFound("set_id", set_id)
+    row = get_row(session, Requirement, requirement_id, "requirement_id")
+    check_version("requirement", row, expected_row_version)
+    order = _set_order(session, target.id)
+    if row.id not in [i for i, _, _ in order]:
+        raise NotFound("requirement_id", requirement_id)
+    place = clean_int(position, "position", minimum=1)
+    if place > len(order):
+        raise InvalidValue(
+            "position", position, f"is past the end: {target.name} has {len(order)} requirements"
+        )
+    if [i for i, _, _ in order].index(row.id) + 1 != place:
+        audit = begin_change(
+            session, actor, change_set=change_set, summary=f"move {row.title} in {target.name}"
+        )
+        _bump(session, row)
+        order = _place(session, audit, target.id, order, row.id, place)
+        finish(audit)
+    return [i for i, _, _ in order]
+
+
+def _set_order(session: Session, set_id: int) -> list[tuple[int, str, int]]:
+    """(requirement id, title, stored position) of the set's items, in their order."""
+    rows = session.execute(
+        select(RequirementSetItem.requirement_id, Requirement.title, RequirementSetItem.position)
+        .join(Requirement, Requirement.id == RequirementSetItem.requirement_id)
+        .where(RequirementSetItem.set_id == set_id)
+        .order_by(RequirementSetItem.position, RequirementSetItem.requirement_id)
+    ).all()
+    return [(int(i), str(t), int(p)) for i, t, p in rows]
+
+
+def _place(
+    session: Session,
+    audit: Audit,
+    set_id: int,
+    order: Sequence[tuple[int, str, int]],
+    requirement_id: int,
+    place: int,
+) -> list[tuple[int, str, int]]:
+    """Put the requirement at ``place`` (1-based, within the order) and renumber the set 1..n: only
+    the items whose position changes are written; the order event only when the order changes."""
+    moving = next(item for item in order if item[0] == requirement_id)
+    rest = [item for item in order if item[0] != requirement_id]
+    rest.insert(place - 1, moving)
+    new = [(i, title, pos) for pos, (i, title, _) in enumerate(rest, start=1)]
+    changed = [
+        {"set_id": set_id, "requirement_id": i, "position": pos}
+        for (i, _, pos), (_, _, was) in zip(new, rest, strict=True)
+        if pos != was
+    ]
+    if changed:
+        session.execute(update(RequirementSetItem), changed)
+    if [i for i, _, _ in new] != [i for i, _, _ in order]:
+        record_list(
+            audit,
+            entity="requirement_order",
+            entity_id=set_id,
+            field="requirements",
+            old=[t for _, t, _ in order],
+            new=[t for _, t, _ in new],
+            component_id=None,
+        )
+    return new
+
+
+def _bump(session: Session, row: RequirementSet | Requirement) -> None:
+    """``touch`` for rows without ``updated_at``: an UPDATE rewriting the row's label as it is moves
+    its row_version on at once (and locks the row), before its parts are written."""
+    flag_modified(row, "name" if isinstance(row, RequirementSet) else "title")
+    flush_rows(session)
 
 
 def _write_signers(session: Session, set_id: int, group_ids: Sequence[int]) -> None:

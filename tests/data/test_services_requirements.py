@@ -625,3 +625,235 @@ def test_admin_services_for_sets_and_requirements(engine: sa.Engine, world: Worl
     ]
     for call, error, field, value in cases:
         assert_refused(engine, call, error, field=field, value=value)
+
+
+# --- order within a set, row versions of a set's and a requirement's parts -------------------------------------
+
+
+def _order(engine: sa.Engine, set_id: int) -> list[tuple[str, int]]:
+    """(title, stored position) of the set's requirements, in their order."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT r.title, i.position FROM requirement_set_item i JOIN requirement r "
+                "ON r.id = i.requirement_id WHERE i.set_id = :set_id ORDER BY i.position, r.id"
+            ),
+            {"set_id": set_id},
+        ).all()
+    return [(str(t), int(p)) for t, p in rows]
+
+
+def _row_version(engine: sa.Engine, table: str, ident: int) -> int:
+    """The row version of a ``requirement`` or a ``requirement_set``."""
+    assert table in ("requirement", "requirement_set")
+    with engine.connect() as conn:
+        query = sa.text(f"SELECT row_version FROM {table} WHERE id = :id")
+        return int(conn.execute(query, {"id": ident}).scalar_one())
+
+
+def _move(engine: sa.Engine, world: World, requirement_id: int, position: Any, **kwargs: Any) -> list[int]:
+    with session_scope(engine) as s:
+        return svc.set_requirement_position(
+            s,
+            actor=world["admin"],
+            set_id=world.security_set,
+            requirement_id=requirement_id,
+            position=position,
+            **kwargs,
+        )
+
+
+def test_moving_a_requirement_renumbers_its_set_and_is_audited(engine: sa.Engine, world: World) -> None:
+    with session_scope(engine) as s:
+        rotate = svc.create_requirement(s, actor=svc.SYSTEM, title="Rotate keys", sets=["Security"]).id
+        svc.create_requirement(s, actor=svc.SYSTEM, title="Patch", sets=["Security", "Performance"])
+        svc.set_requirement_sets(s, actor=svc.SYSTEM, requirement_id=world.audit_logins, sets=["Performance"])
+    assert _order(engine, world.security_set) == [("Encrypt data", 1), ("Rotate keys", 3), ("Patch", 4)]
+    performance = _order(engine, world.performance_set)
+    seen = _row_version(engine, "requirement", rotate)
+
+    assert _move(engine, world, rotate, 1, expected_row_version=seen) == [rotate, world.encrypt, rotate + 1]
+    assert _order(engine, world.security_set) == [("Rotate keys", 1), ("Encrypt data", 2), ("Patch", 3)]
+    assert _order(engine, world.performance_set) == performance, "the other set keeps its order"
+    assert _row_version(engine, "requirement", rotate) == seen + 1
+    assert _row_version(engine, "requirement", world.encrypt) == 1, "the others only shift"
+    (event,) = f.last_change_set_events(engine)
+    assert (event.entity, event.entity_id, event.action, event.field) == (
+        "requirement_order",
+        world.security_set,
+        "update",
+        "requirements",
+    )
+    assert (event.old_value, event.new_value) == (
+        '["Encrypt data", "Rotate keys", "Patch"]',
+        '["Rotate keys", "Encrypt data", "Patch"]',
+    )
+    assert event.actor_name == "admin"
+
+    _move(engine, world, rotate, 3)  # down to the end: the others move up
+    assert _order(engine, world.security_set) == [("Encrypt data", 1), ("Patch", 2), ("Rotate keys", 3)]
+    count = f.change_set_count(engine)
+    assert _move(engine, world, rotate, 3) == [world.encrypt, rotate + 1, rotate]
+    assert f.change_set_count(engine) == count, "already there: nothing is written"
+
+    # a stale read, then every refusal writes nothing
+    cases: list[tuple[Any, type[Exception], str | None, Any]] = [
+        (
+            lambda s: svc.set_requirement_position(
+                s,
+                actor=world["admin"],
+                set_id=world.security_set,
+                requirement_id=rotate,
+                position=1,
+                expected_row_version=seen,
+            ),
+            StaleWrite,
+            "row_version",
+            seen,
+        ),
+        *[
+            (
+                lambda s, r=role: svc.set_requirement_position(
+                    s, actor=world[r], set_id=world.security_set, requirement_id=rotate, position=1
+                ),
+                PermissionDenied,
+                None,
+                None,
+            )
+            for role in ("editor", "owner", "signer", "viewer")
+        ],
+        (
+            lambda s: svc.set_requirement_position(
+                s, actor=world["admin"], set_id=404, requirement_id=rotate, position=1
+            ),
+            NotFound,
+            "set_id",
+            404,
+        ),
+        (
+            lambda s: svc.set_requirement_position(
+                s, actor=world["admin"], set_id=world.security_set, requirement_id=404, position=1
+            ),
+            NotFound,
+            "requirement_id",
+            404,
+        ),
+        (  # a requirement of another set
+            lambda s: svc.set_requirement_position(
+                s, actor=world["admin"], set_id=world.security_set, requirement_id=world.load_test, position=1
+            ),
+            NotFound,
+            "requirement_id",
+            world.load_test,
+        ),
+    ]
+    for bad in (0, -1, 4, 1.5, "first", None, True):
+        cases.append(
+            (
+                lambda s, p=bad: svc.set_requirement_position(
+                    s, actor=world["admin"], set_id=world.security_set, requirement_id=rotate, position=p
+                ),
+                InvalidValue,
+                "position",
+                None,
+            )
+        )
+    for call, error, field, value in cases:
+        assert_refused(engine, call, error, field=field, value=value)
+    assert "has 3 requirements" in str(
+        assert_refused(
+            engine,
+            lambda s: svc.set_requirement_position(
+                s, actor=world["admin"], set_id=world.security_set, requirement_id=rotate, position=4
+            ),
+            InvalidValue,
+        )
+    )
+
+
+def test_a_new_requirement_at_a_place_shifts_the_others(engine: sa.Engine, world: World) -> None:
+    with session_scope(engine) as s:
+        first = svc.create_requirement(s, actor=world["admin"], title="First", sets=["Security"], position=1)
+        first_id = first.id
+    assert _order(engine, world.security_set) == [("First", 1), ("Encrypt data", 2), ("Audit logins", 3)]
+    assert f.field_changes(f.last_change_set_events(engine))["requirements"] == (
+        '["Encrypt data", "Audit logins", "First"]',
+        '["First", "Encrypt data", "Audit logins"]',
+    )
+    with session_scope(engine) as s:
+        svc.create_requirement(s, actor=world["admin"], title="Last", sets=["Security"], position=99)
+    assert [t for t, _ in _order(engine, world.security_set)][-1] == "Last", "past the end: at the end"
+    assert "requirements" not in f.field_changes(f.last_change_set_events(engine)), "no order changed"
+    assert_refused(
+        engine,
+        lambda s: svc.create_requirement(
+            s, actor=world["admin"], title="Zero", sets=["Security"], position=0
+        ),
+        InvalidValue,
+        field="position",
+    )
+    assert _row_version(engine, "requirement", first_id) == 1
+
+
+def test_signer_groups_and_sets_check_and_move_the_parents_row_version(
+    engine: sa.Engine, world: World
+) -> None:
+    set_seen = _row_version(engine, "requirement_set", world.security_set)
+    req_seen = _row_version(engine, "requirement", world.encrypt)
+    with session_scope(engine) as s:  # no change: nothing moves, whatever was read
+        svc.set_signer_groups(
+            s,
+            actor=world["admin"],
+            set_id=world.security_set,
+            groups=["security-team"],
+            expected_row_version=1,
+        )
+        svc.set_requirement_sets(
+            s, actor=world["admin"], requirement_id=world.encrypt, sets=["security"], expected_row_version=1
+        )
+    assert _row_version(engine, "requirement_set", world.security_set) == set_seen
+    assert _row_version(engine, "requirement", world.encrypt) == req_seen
+    with session_scope(engine) as s:
+        svc.set_signer_groups(
+            s,
+            actor=world["admin"],
+            set_id=world.security_set,
+            groups=["security-team", "perf-team"],
+            expected_row_version=set_seen,
+        )
+        svc.set_requirement_sets(
+            s,
+            actor=world["admin"],
+            requirement_id=world.encrypt,
+            sets=["Security", "Performance"],
+            expected_row_version=req_seen,
+        )
+    assert _row_version(engine, "requirement_set", world.security_set) == set_seen + 1
+    assert _row_version(engine, "requirement", world.encrypt) == req_seen + 1
+    assert_refused(
+        engine,
+        lambda s: svc.set_signer_groups(
+            s, actor=world["admin"], set_id=world.security_set, groups=[], expected_row_version=set_seen
+        ),
+        StaleWrite,
+        field="row_version",
+        value=set_seen,
+    )
+    assert_refused(
+        engine,
+        lambda s: svc.set_requirement_sets(
+            s,
+            actor=world["admin"],
+            requirement_id=world.encrypt,
+            sets=["Security"],
+            expected_row_version=req_seen,
+        ),
+        StaleWrite,
+        field="row_version",
+        value=req_seen,
+    )
+    with session_scope(engine) as s:  # the versions read now are accepted
+        svc.set_signer_groups(
+            s, actor=world["admin"], set_id=world.security_set, groups=[], expected_row_version=set_seen + 1
+        )
+    assert _row_version(engine, "requirement_set", world.security_set) == set_seen + 2
