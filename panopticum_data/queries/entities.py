@@ -287,7 +287,8 @@ def list_requirement_sets(conn: Connection) -> pd.DataFrame:
 
 
 def list_requirements(conn: Connection) -> pd.DataFrame:
-    """One row per (set, requirement) membership, in set order then requirement order."""
+    """One row per (set, requirement) membership, in set order then requirement order; the
+    requirement's ``requirement_row_version`` (its title, description, sets and places)."""
     stmt = (
         select(
             m.RequirementSet.id.label("set_id"),
@@ -298,6 +299,7 @@ def list_requirements(conn: Connection) -> pd.DataFrame:
             m.Requirement.title,
             m.Requirement.description,
             m.RequirementSetItem.position.label("requirement_position"),
+            m.Requirement.row_version.label("requirement_row_version"),
         )
         .join(m.RequirementSetItem, m.RequirementSetItem.set_id == m.RequirementSet.id)
         .join(m.Requirement, m.Requirement.id == m.RequirementSetItem.requirement_id)
@@ -421,3 +423,23 @@ def list_audit(
 def data_version(conn: Connection) -> int:
     """The newest change-set id: a cache key that changes with every write, from any process."""
     return int(conn.execute(select(func.coalesce(func.max(m.ChangeSet.id), 0))).scalar_one())
+
+
+def list_groups(conn: Connection) -> pd.DataFrame:
+    """Person groups by name (ignoring case): group_id, name, description, members (a count)."""
+    members = (
+        select(m.GroupMember.group_id, func.count().label("members"))
+        .group_by(m.GroupMember.group_id)
+        .subquery()
+    )
+    stmt = (
+        select(
+            m.PersonGroup.id.label("group_id"),
+            m.PersonGroup.name,
+            m.PersonGroup.description,
+            func.coalesce(members.c.members, 0).label("members"),
+        )
+        .outerjoin(members, members.c.group_id == m.PersonGroup.id)
+        .order_by(func.lower(m.PersonGroup.name), m.PersonGroup.id)
+    )
+    return frame(conn, stmt, columns=["group_id", "name", "description", "members"])
