@@ -20,7 +20,7 @@ from panopticum_data.db import read_connection
 from panopticum_data.errors import NotFound
 from panopticum_data.queries import signoff
 
-from . import cached
+from . import cached, widgets
 from .style import OKABE_ITO, component_href, mark
 
 Queue = Literal["sign", "claim"]
@@ -230,3 +230,30 @@ def queue_chart(counts: pd.DataFrame) -> go.Figure:
         yaxis={"autorange": "reversed"},
     )
     return fig
+
+
+def show(queue: pd.DataFrame, kind: Queue, set_order: Sequence[str], *, filtered: bool) -> None:
+    """Summary tiles, the chart by set and age, and the table (the oldest rows)."""
+    if not len(queue):
+        st.success(
+            "Nothing here" + (" matches the filters." if filtered else "."), icon=":material/done_all:"
+        )
+        return
+    s = summary(queue)
+    tiles = st.columns(4)
+    oldest = "–" if s.oldest_days is None else f"{s.oldest_days} d"
+    if kind == "sign":
+        tiles[0].metric("Awaiting your verdict", f"{s.items:,}", border=True)
+        tiles[1].metric("Oldest claim", oldest, border=True)
+        tiles[2].metric("Older than 30 days", f"{s.over_30:,}", border=True)
+        tiles[3].metric("Sets", s.sets, border=True)
+    else:
+        tiles[0].metric("Missing claims", f"{s.by_reason['missing']:,}", border=True)
+        tiles[1].metric("Not ready", f"{s.by_reason['not ready']:,}", border=True)
+        tiles[2].metric("Declined", f"{s.by_reason['declined']:,}", border=True)
+        tiles[3].metric("Oldest", oldest, help="Claims never made have no age", border=True)
+    st.plotly_chart(queue_chart(by_set_and_age(queue, set_order)), key=f"chart_{kind}")
+    table = sign_table(queue) if kind == "sign" else claim_table(queue)
+    widgets.table(table, columns(kind), marks=("claim", "verdict"))
+    if len(queue) > len(table):
+        st.caption(f"The {len(table):,} oldest of {len(queue):,} items: narrow them with the filters above.")

@@ -4,10 +4,9 @@ own. Oldest first; each row links to the component and to the set's sign or clai
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from panopticum_ui import auth, cached, widgets
+from panopticum_ui import auth, cached
 from panopticum_ui import my_work as mw
 from panopticum_ui.style import md_text
 
@@ -30,34 +29,6 @@ older = row[1].number_input(
 to_sign = mw.narrow(queues.to_sign, chosen, int(older))
 mine = mw.narrow(queues.mine, chosen, int(older))
 
-
-def show(queue: pd.DataFrame, kind: mw.Queue, set_order: list[str]) -> None:
-    """Summary tiles, the chart by set and age, and the table (the oldest rows)."""
-    if not len(queue):
-        st.success(
-            "Nothing here" + (" matches the filters." if chosen or older else "."), icon=":material/done_all:"
-        )
-        return
-    s = mw.summary(queue)
-    tiles = st.columns(4)
-    oldest = "–" if s.oldest_days is None else f"{s.oldest_days} d"
-    if kind == "sign":
-        tiles[0].metric("Awaiting your verdict", f"{s.items:,}", border=True)
-        tiles[1].metric("Oldest claim", oldest, border=True)
-        tiles[2].metric("Older than 30 days", f"{s.over_30:,}", border=True)
-        tiles[3].metric("Sets", s.sets, border=True)
-    else:
-        tiles[0].metric("Missing claims", f"{s.by_reason['missing']:,}", border=True)
-        tiles[1].metric("Not ready", f"{s.by_reason['not ready']:,}", border=True)
-        tiles[2].metric("Declined", f"{s.by_reason['declined']:,}", border=True)
-        tiles[3].metric("Oldest", oldest, help="Claims never made have no age", border=True)
-    st.plotly_chart(mw.queue_chart(mw.by_set_and_age(queue, set_order)), key=f"chart_{kind}")
-    table = mw.sign_table(queue) if kind == "sign" else mw.claim_table(queue)
-    widgets.table(table, mw.columns(kind), marks=("claim", "verdict"))
-    if len(queue) > len(table):
-        st.caption(f"The {len(table):,} oldest of {len(queue):,} items: narrow them with the filters above.")
-
-
 sign_tab, claim_tab = st.tabs([f"To sign ({len(to_sign):,})", f"My components ({len(mine):,})"])
 with sign_tab:
     if not queues.signed_sets:
@@ -68,7 +39,7 @@ with sign_tab:
             + ", ".join(f"**{md_text(s)}**" for s in queues.signed_sets)
             + ". **Sign ↗** opens the set's sign-off grid at the component."
         )
-        show(to_sign, "sign", queues.set_names())
+        mw.show(to_sign, "sign", queues.set_names(), filtered=bool(chosen or older))
 with claim_tab:
     if not queues.owned_components:
         st.info("You own no components, so no claim is yours to make.", icon=":material/deployed_code:")
@@ -77,4 +48,4 @@ with claim_tab:
             f"Requirements missing a claim, not ready, or declined by a signee on the "
             f"{len(queues.owned_components):,} components you own. **Claim ↗** opens the set's claim grid."
         )
-        show(mine, "claim", queues.set_names())
+        mw.show(mine, "claim", queues.set_names(), filtered=bool(chosen or older))
