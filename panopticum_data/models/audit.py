@@ -28,6 +28,9 @@ class AuditEvent(Base):
         Index("ix_audit_event_entity_entity_id", "entity", "entity_id"),
         Index("ix_audit_event_actor_id_at", "actor_id", "at"),
         Index("ix_audit_event_field_at", "field", "at"),
+        # the History page: an entity's (and field's) events newest first, and their change sets,
+        # from the index alone (migration 0005)
+        Index("ix_audit_event_entity_field_at", "entity", "field", "at", "change_set_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     change_set_id: Mapped[int] = mapped_column(ForeignKey("change_set.id", ondelete="RESTRICT"), index=True)
