@@ -50,8 +50,14 @@ def requirement_statuses(
         params["version_ids"] = [int(v) for v in version_ids]
     if requirement_set is not None:
         params["set_id"], _ = resolve_set(conn, requirement_set)
-    stmt = _statuses_statement(version_ids is not None, requirement_set is not None)
-    df = frame(conn, stmt, params=params)
+    stmt = statuses_statement(version_ids is not None, requirement_set is not None)
+    return derive_statuses(frame(conn, stmt, params=params), now)
+
+
+def derive_statuses(df: pd.DataFrame, now: datetime) -> pd.DataFrame:
+    """Complete rows read with the ``requirement_statuses`` statement (in place, and returned): a
+    missing row is owner/signee ``unknown``; ``signee_effective`` after expiry, ``expired``,
+    ``overall`` (``n/a`` where the set is excluded)."""
     df["owner_status"] = df["owner_status"].fillna("unknown")
     df["signee_status"] = df["signee_status"].fillna("unknown")
     df["excluded"] = df["excluded"].fillna(False).astype(bool)
@@ -66,7 +72,7 @@ def requirement_statuses(
 
 
 @cache
-def _statuses_statement(by_versions: bool, by_set: bool) -> Any:
+def statuses_statement(by_versions: bool, by_set: bool) -> Any:
     """Built once per shape (building a select this size costs more than running it for one version)."""
     item, rset, req = m.RequirementSetItem, m.RequirementSet, m.Requirement
     owner_p, signee_p = aliased(m.Person), aliased(m.Person)

@@ -25,7 +25,7 @@ from . import as_of
 from . import status_matrix as sm
 from ._util import frame
 from .entities import list_requirement_sets, list_requirements
-from .requirements import _statuses_statement, requirement_statuses, resolve_set
+from .requirements import derive_statuses, requirement_statuses, resolve_set, statuses_statement
 
 __all__ = [
     "Heatmap",
@@ -434,7 +434,7 @@ def waiting_for_signee(conn: Connection, username: str, *, now: datetime | None 
 def _statuses_subquery() -> Subquery:
     """``requirement_statuses``' statement over the current versions, unordered, as a subquery to
     filter in SQL."""
-    return _statuses_statement(False, False).order_by(None).subquery()
+    return statuses_statement(False, False).order_by(None).subquery()
 
 
 def _status_rows(conn: Connection, s: Subquery, where: ColumnElement[bool], now: datetime) -> pd.DataFrame:
@@ -448,17 +448,7 @@ def _status_rows(conn: Connection, s: Subquery, where: ColumnElement[bool], now:
             df[column] = df[column].astype(
                 "datetime64[us, UTC]" if conn.dialect.name == "postgresql" else "datetime64[us]"
             )
-    df["owner_status"] = df["owner_status"].fillna("unknown")
-    df["signee_status"] = df["signee_status"].fillna("unknown")
-    df["excluded"] = df["excluded"].fillna(False).astype(bool)
-    signee_at = pd.to_datetime(df["signee_at"], utc=True).dt.tz_localize(None)
-    df["signee_effective"] = scoring.expire_verdicts(
-        df["signee_status"], signee_at=signee_at, validity_days=df["validity_days"].astype("float64"), now=now
-    )
-    df["expired"] = df["signee_effective"].ne(df["signee_status"])
-    df["overall"] = scoring.overall_status(df["owner_status"], df["signee_effective"])
-    df.loc[df["excluded"], "overall"] = "n/a"
-    return df
+    return derive_statuses(df, now)
 
 
 def _queue(df: pd.DataFrame, since: pd.Series, now: datetime, extra: Sequence[str] = ()) -> pd.DataFrame:

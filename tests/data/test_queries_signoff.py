@@ -26,7 +26,7 @@ from panopticum_data import queries, security
 from panopticum_data.db import session_scope
 from panopticum_data.errors import InvalidValue, NotFound
 from panopticum_data.queries import signoff
-from panopticum_data.queries.requirements import requirement_matrix
+from panopticum_data.queries.requirements import requirement_matrix, requirement_statuses
 from panopticum_data.queries.signoff import StatusFilter
 from tests.data import small_registry
 from tests.data.small_registry import NOW
@@ -393,3 +393,50 @@ def test_every_function_runs_on_the_demo(demo: sa.Engine) -> None:
         trend = signoff.compliance_over_time(conn, weeks=8, now=NOW)
         assert trend["week"].nunique() == 8
         assert trend["share_ready"].between(0, 1).all()
+
+
+def test_work_queues_equal_the_plain_computation_on_the_demo(demo: sa.Engine) -> None:
+    """The queues filter in SQL for speed; they must equal the straightforward reading of
+    ``requirement_statuses`` (every current version, every set) for every person of the demo."""
+    with demo.connect() as conn:
+        every = requirement_statuses(conn, now=NOW)
+        owners = queries.list_owners(conn)
+        current = set(every["version_id"].astype(int))
+        signs = pd.DataFrame(
+            conn.execute(
+                sa.select(m.Person.username, m.SignerGroup.set_id)
+                .join(m.GroupMember, m.GroupMember.person_id == m.Person.id)
+                .join(m.SignerGroup, m.SignerGroup.group_id == m.GroupMember.group_id)
+            ).all(),
+            columns=["username", "set_id"],
+        )
+        people = conn.execute(sa.select(m.Person.username)).scalars().all()
+        checked_signees = checked_owners = 0
+        for username in people:
+            queue = signoff.waiting_for_signee(conn, username, now=NOW)
+            mine = set(signs.loc[signs["username"] == username, "set_id"].astype(int))
+            want = every[
+                every["set_id"].isin(mine)
+                & every["overall"].isin(["waiting", "waiting_na"])
+                & ~every["excluded"]
+            ]
+            key = ["version_id", "set_name", "requirement_id"]
+            assert sorted(map(tuple, queue[key].to_numpy().tolist())) == sorted(
+                map(tuple, want[key].to_numpy().tolist())
+            ), username
+            checked_signees += bool(len(queue))
+
+            missing = signoff.missing_for_owner(conn, username, now=NOW)
+            versions = set(owners.loc[owners["username"] == username, "version_id"].astype(int)) & current
+            want = every[
+                every["version_id"].isin(versions)
+                & every["overall"].isin(["unknown", "not_ready"])
+                & ~every["excluded"]
+            ]
+            assert sorted(map(tuple, missing[key].to_numpy().tolist())) == sorted(
+                map(tuple, want[key].to_numpy().tolist())
+            ), username
+            declined = want["owner_status"].isin(["ready", "n/a"]) & want["signee_effective"].eq("not_ready")
+            assert int((missing["reason"] == "declined").sum()) == int(declined.sum()), username
+            checked_owners += bool(len(missing))
+    assert checked_signees >= 2 and checked_owners >= 10, "the demo exercises both queues"
