@@ -25,6 +25,7 @@ from panopticum_data.db import make_engine, session_scope
 from panopticum_data.demo.scale import generate_scale
 from panopticum_data.queries.detail import component_detail
 from panopticum_data.queries.requirements import requirement_matrix
+from panopticum_data.queries.signoff import compliance_over_time, missing_for_owner, waiting_for_signee
 from panopticum_data.registry import Registry
 from panopticum_data.services import SYSTEM
 from panopticum_data.services.requirements import ClaimChange, set_owner_claims
@@ -44,6 +45,9 @@ TARGETS: dict[str, float | None] = {  # seconds, at 10,000 components (issues 2 
     "set heat-map page": 1.0,  # uncached: filter on the whole matrix, 200 rows in detail, the figure
     "set heat-map, status filter": 1.0,
     "all-sets heat-map": 1.0,  # uncached: every component × set, shares per set and category
+    "waiting for me: signee": None,  # no target in the issues; cached per data version on the page
+    "waiting for me: owner": 0.5,
+    "compliance over time (26 weeks)": 1.0,
 }
 
 
@@ -93,7 +97,35 @@ def bench(engine: Engine, repeat: int, rng: random.Random) -> dict[str, list[flo
             select(m.RequirementStatus.version_id, m.RequirementStatus.requirement_id).limit(20_000)
         ).all()
 
+        signees = list(
+            conn.execute(
+                select(m.Person.username)
+                .join(m.GroupMember, m.GroupMember.person_id == m.Person.id)
+                .distinct()
+                .order_by(m.Person.username)
+            ).scalars()
+        )
+        owner_counts = conn.execute(
+            select(m.Person.username, func.count())
+            .join(m.VersionOwner, m.VersionOwner.person_id == m.Person.id)
+            .group_by(m.Person.username)
+            .order_by(func.count(), m.Person.username)
+        ).all()
+    typical_owner = owner_counts[len(owner_counts) // 2][0]  # the median owner by versions owned
+
     registry = Registry(engine)
+
+    def waiting_signee() -> None:
+        with engine.connect() as conn, conn.begin():
+            waiting_for_signee(conn, rng.choice(signees))
+
+    def waiting_owner() -> None:
+        with engine.connect() as conn, conn.begin():
+            missing_for_owner(conn, typical_owner)
+
+    def compliance() -> None:
+        with engine.connect() as conn, conn.begin():
+            compliance_over_time(conn, weeks=26)
 
     def overview() -> None:
         registry.overview()
@@ -129,6 +161,9 @@ def bench(engine: Engine, repeat: int, rng: random.Random) -> dict[str, list[flo
         "component detail": timed(detail, repeat * 3),
         "set matrix": timed(matrix, repeat),
         "save 100 changes": timed(save, repeat),
+        "waiting for me: signee": timed(waiting_signee, repeat),
+        "waiting for me: owner": timed(waiting_owner, repeat),
+        "compliance over time (26 weeks)": timed(compliance, repeat),
     }
 
 
