@@ -6,17 +6,22 @@ editor's state (``edited_rows`` / ``added_rows``) into typed service calls (:fun
 :func:`plan_requirements`), validating every changed cell first: any invalid cell and nothing is
 called, each bad cell named (row, column, why). :func:`save` then runs the calls in one transaction
 and one change set (``actions.perform_steps``) after checking that no edited row changed since it
-was read: a stale row refuses the whole save, naming the rows, and the edits stay in the grid.
+was read (its row version moved on; for a save that moves requirements, also when the set's order
+changed): a stale row refuses the whole save, naming the rows, and the edits stay in the grid. Each
+row's first service call carries the row version read, so the data layer checks it again.
+
+The requirements grid shows each requirement's place in the set (1..n); a changed place moves it
+there (``set_requirement_position``), the others keeping their order.
 
 The grids offer only what the data layer's services accept. Not offered yet: deleting sets or
-requirements, a requirement's documentation link, moving an existing requirement within a set.
+requirements, a requirement's documentation link.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,10 +35,12 @@ from panopticum_data import queries
 from panopticum_data.db import read_connection
 from panopticum_data.errors import PanopticumError, PermissionDenied, StaleWrite
 from panopticum_data.models import ChangeSet
+from panopticum_data.queries.entities import list_groups
 from panopticum_data.services import (
     Actor,
     create_requirement,
     create_requirement_set,
+    set_requirement_position,
     set_requirement_sets,
     set_signer_groups,
     update_requirement,
@@ -221,7 +228,8 @@ def sets_frame(sets: pd.DataFrame) -> pd.DataFrame:
 
 def requirements_frame(requirements: pd.DataFrame, set_id: int) -> pd.DataFrame:
     """The requirements grid of one set, from ``queries.list_requirements``: one row per
-    requirement of the set, in the set's order, with every set it belongs to."""
+    requirement of the set, in the set's order, with its place there (1..n, whatever the stored
+    positions), every set it belongs to and its row version."""
     sets_of = requirements.groupby("requirement_id", sort=False)["set_name"].agg(list).to_dict()
     mine = requirements[requirements["set_id"] == set_id]
     ids = [int(i) for i in mine["requirement_id"]]
@@ -230,8 +238,9 @@ def requirements_frame(requirements: pd.DataFrame, set_id: int) -> pd.DataFrame:
             "requirement_id": pd.array(ids, dtype="Int64"),
             "title": list(mine["title"]),
             "description": [norm(v) for v in mine["description"]],
-            "position": pd.array([int(p) for p in mine["requirement_position"]], dtype="Int64"),
+            "position": pd.array(range(1, len(ids) + 1), dtype="Int64"),
             "sets": [list(sets_of[i]) for i in ids],
+            "row_version": pd.array([int(v) for v in mine["requirement_row_version"]], dtype="Int64"),
         }
     )
 
@@ -268,13 +277,15 @@ class Step:
 
 @dataclass(frozen=True)
 class Plan:
-    """What a save will do. ``touched``: the ids of edited rows, to check they are not stale."""
+    """What a save will do. ``touched``: the ids of edited rows, to check they are not stale;
+    ``moves``: whether it reorders rows (then the order read must still hold)."""
 
     steps: tuple[Step, ...] = ()
     errors: tuple[CellError, ...] = ()
     touched: tuple[int, ...] = ()
     added: int = 0
     labels: Mapping[str, str] = field(default_factory=dict)
+    moves: bool = False
 
 
 def _clean_cells(
@@ -347,15 +358,13 @@ def plan_sets(frame: pd.DataFrame, state: Mapping[str, Any]) -> Plan:
         set_id = int(original["set_id"])
         touched.append(set_id)
         groups = clean.pop("signer_groups", None)
+        seen = int(original["row_version"])  # checked by the row's first call (a change moves it on)
         if clean:
-            kwargs = {
-                "set_id": set_id,
-                "expected_row_version": int(original["row_version"]),
-                "changes": clean,
-            }
+            kwargs = {"set_id": set_id, "expected_row_version": seen, "changes": clean}
             steps.append(Step(*where, update_requirement_set, kwargs))
         if groups is not None:
-            steps.append(Step(*where, set_signer_groups, {"set_id": set_id, "groups": groups}))
+            kwargs = {"set_id": set_id, "groups": groups, "expected_row_version": None if clean else seen}
+            steps.append(Step(*where, set_signer_groups, kwargs))
     positions = [p for p in (norm(v) for v in frame["position"]) if isinstance(p, int | float)]
     next_position = int(max(positions, default=0)) + 1
     added = [dict(r) for r in state.get("added_rows") or [] if any(norm(v) is not None for v in r.values())]
@@ -382,13 +391,16 @@ def plan_requirements(
     frame: pd.DataFrame,
     state: Mapping[str, Any],
     *,
+    set_id: int,
     set_name: str,
     set_names: Sequence[str],
     titles: Mapping[int, str],
 ) -> Plan:
-    """The calls for the requirements grid of the set ``set_name``: edited requirements
-    (``update_requirement``, ``set_requirement_sets``), then new ones (``create_requirement``; no
-    set chosen -> this set). ``set_names``: every set; ``titles``: every requirement's title by id."""
+    """The calls for the requirements grid of the set ``set_id`` named ``set_name``: edited requirements
+    (``update_requirement``, ``set_requirement_sets``), then the moves of changed places
+    (``set_requirement_position``, see :func:`moves`), then new ones (``create_requirement``, in
+    the order of their places; no set chosen -> this set). ``set_names``: every set; ``titles``:
+    every requirement's title by id."""
     columns = list(REQUIREMENT_LABELS)
     known = {n.lower(): n for n in set_names}
     steps: list[Step] = []
@@ -404,13 +416,10 @@ def plan_requirements(
             raise _Bad("is empty: a requirement must belong to at least one set")
         return [known[n.lower()] for n in names]
 
-    def fixed_position(value: Any) -> Any:
-        raise _Bad("cannot be changed here yet (no service moves a requirement within a set)")
-
     cleaners: dict[str, Callable[[Any], Any]] = {
         "title": _name,
         "description": _text,
-        "position": fixed_position,
+        "position": _required(lambda v: _whole(v, minimum=1, why=_PLACE)),
         "sets": sets_cell,
     }
     if state.get("deleted_rows"):
@@ -419,6 +428,9 @@ def plan_requirements(
             CellError(0, "", "Rows", f"{rows} cannot be deleted: requirements are not deleted here")
         )
     edited = _edited_rows(state)
+    places: dict[int, int] = {}  # requirement id -> its new place
+    leaving: set[int] = set()  # requirements taken out of this set
+    checked: set[int] = set()  # requirements whose row version a step already carries
     for pos, edits in sorted(edited.items()):
         original = frame.iloc[pos]
         where = (pos + 1, str(original["title"]))
@@ -428,14 +440,33 @@ def plan_requirements(
             continue
         requirement_id = int(original["requirement_id"])
         touched.append(requirement_id)
+        seen = int(original["row_version"])
+        place = clean.pop("position", None)
         sets = clean.pop("sets", None)
         if clean:
-            kwargs = {"requirement_id": requirement_id, "expected_row_version": None, "changes": clean}
+            kwargs = {"requirement_id": requirement_id, "expected_row_version": seen, "changes": clean}
             steps.append(Step(*where, update_requirement, kwargs))
+            checked.add(requirement_id)
         if sets is not None:
-            steps.append(Step(*where, set_requirement_sets, {"requirement_id": requirement_id, "sets": sets}))
-    cleaners["position"] = lambda v: _whole(v, minimum=1, why="must be a whole number, 1 or more")
+            kwargs = {
+                "requirement_id": requirement_id,
+                "sets": sets,
+                "expected_row_version": None if requirement_id in checked else seen,
+            }
+            steps.append(Step(*where, set_requirement_sets, kwargs))
+            checked.add(requirement_id)
+            if set_name not in sets:
+                leaving.add(requirement_id)
+                if place is not None:
+                    why = "cannot be changed for a requirement taken out of this set"
+                    errors.append(CellError(*where, REQUIREMENT_LABELS["position"], why))
+                    continue
+        if place is not None:
+            places[requirement_id] = place
+    steps += _move_steps(frame, set_id, places, leaving=leaving, checked=checked)
     added = [dict(r) for r in state.get("added_rows") or [] if any(norm(v) is not None for v in r.values())]
+    cleaners["position"] = lambda v: _whole(v, minimum=1, why=_PLACE)
+    creates: list[Step] = []
     for i, values in enumerate(added):
         where = (len(frame) + i + 1, f"new: {norm(values.get('title')) or 'no title'}")
         raw = {c: values.get(c) for c in columns}
@@ -443,15 +474,64 @@ def plan_requirements(
         clean, bad = _clean_cells(raw, cleaners, where)
         errors.extend(bad)
         if not bad:
-            steps.append(Step(*where, create_requirement, clean))
+            creates.append(Step(*where, create_requirement, clean))
+    creates.sort(key=lambda step: step.kwargs.get("position") or math.inf)  # each lands at its place
     errors.extend(_title_clashes(frame, edited, added, titles))
     return Plan(
-        tuple(steps),
+        (*steps, *creates),
         tuple(sorted(errors, key=lambda e: e.row)),
         tuple(touched),
         len(added),
         REQUIREMENT_LABELS,
+        moves=bool(places),
     )
+
+
+_PLACE = "must be a whole number, 1 or more (a place past the last: at the end)"
+
+
+def _move_steps(
+    frame: pd.DataFrame, set_id: int, places: Mapping[int, int], *, leaving: Set[int], checked: Set[int]
+) -> list[Step]:
+    """``set_requirement_position`` calls giving the requirements of ``places`` their new places
+    among those staying in the set; each carries the row version read unless an earlier call of
+    its row (``checked``) did."""
+    ids = [int(i) for i in frame["requirement_id"]]
+    rows = {i: (pos + 1, str(title)) for pos, (i, title) in enumerate(zip(ids, frame["title"], strict=True))}
+    seen = {i: int(v) for i, v in zip(ids, frame["row_version"], strict=True)}
+    steps: list[Step] = []
+    for requirement_id, place in moves([i for i in ids if i not in leaving], places):
+        kwargs = {
+            "set_id": set_id,
+            "requirement_id": requirement_id,
+            "position": place,
+            "expected_row_version": None if requirement_id in checked else seen[requirement_id],
+        }
+        steps.append(Step(*rows[requirement_id], set_requirement_position, kwargs))
+    return steps
+
+
+def moves(order: Sequence[int], places: Mapping[int, int]) -> list[tuple[int, int]]:
+    """The (id, 1-based place) moves that bring ``order`` to where each id of ``places`` sits at
+    its place (past the end: at the end; two at one place: in their order in ``order``) and the
+    others keep their order. Only ids of ``places`` move, each at most once: in the order of the
+    result, each goes right after the id that precedes it there."""
+    final = [i for i in order if i not in places]
+    # by place; at one place the later row first, so that the earlier one ends up before it
+    for i in sorted(places, key=lambda i: (places[i], -list(order).index(i))):
+        final.insert(min(places[i], len(final) + 1) - 1, i)
+    current = list(order)
+    out: list[tuple[int, int]] = []
+    for k, i in enumerate(final):
+        if i not in places:
+            continue
+        rest = [j for j in current if j != i]
+        at = 0 if k == 0 else rest.index(final[k - 1]) + 1
+        if current.index(i) != at:
+            out.append((i, at + 1))
+        rest.insert(at, i)
+        current = rest
+    return out
 
 
 def _title_clashes(
@@ -513,13 +593,17 @@ def save(
     key: str,
     compare: Sequence[str],
     summary: str,
+    order: str = "the order of the rows",
 ) -> actions.Outcome:
     """One transaction, one change set: refuse if an edited row is stale (its ``compare`` columns
-    differ in ``current``, read in the same transaction), else run the plan."""
+    differ in ``current``, read in the same transaction) or, when the plan moves rows, if the rows
+    (``key``) are no longer in the order read (named ``order``); else run the plan."""
 
     def steps(session: Session, actor: Actor, change_set: ChangeSet | None) -> int:
         fresh = current(session.connection())
         stale = stale_rows(original, fresh, key=key, ids=plan.touched, compare=compare)
+        if plan.moves and [int(i) for i in original[key]] != [int(i) for i in fresh[key]]:
+            stale.append(order)
         if stale:
             raise StaleRows(stale)
         return run_steps(session, actor, change_set, plan)
@@ -639,6 +723,7 @@ def save_requirements(set_id: int, set_name: str) -> None:
     plan = plan_requirements(
         g.frame,
         st.session_state.get(g.key) or {},
+        set_id=set_id,
         set_name=set_name,
         set_names=list(read_sets(url, version)["name"]),
         titles=dict(zip(everything["requirement_id"].astype(int), everything["title"], strict=True)),
@@ -651,18 +736,29 @@ def save_requirements(set_id: int, set_name: str) -> None:
             original=g.frame,
             current=lambda conn: requirements_frame(queries.list_requirements(conn), set_id),
             key="requirement_id",
-            compare=tuple(REQUIREMENT_LABELS),
+            compare=("title", "row_version"),  # a requirement's sets and places move it on too
             summary=f"requirements of {set_name}: {changed} changed, {plan.added} added",
+            order=f"the order of {set_name}",
         )
 
     done = f"Saved the requirements of {set_name}: {changed} changed, {plan.added} added."
     _finish(f"requirements_{set_id}", plan, run, done)
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def read_groups(url: str, version: int) -> pd.DataFrame:
+    with read_connection(cached.engine(url)) as conn:
+        return list_groups(conn)
+
+
 def signer_group_options(frame: pd.DataFrame) -> list[str]:
-    """The groups that sign some set (an admin may type another group's name)."""
-    names = {str(g) for groups in frame["signer_groups"] for g in (groups or [])}
-    return sorted(names, key=str.lower)
+    """Every person group by name, and any group the frozen ``frame`` names that is gone since."""
+    names = [str(n) for n in read_groups(*cached.key())["name"]]
+    known = {n.lower() for n in names}
+    gone = {
+        str(g) for groups in frame["signer_groups"] for g in (groups or []) if str(g).lower() not in known
+    }
+    return sorted([*names, *gone], key=str.lower)
 
 
 # --- layout pieces --------------------------------------------------------------------------------
@@ -694,8 +790,7 @@ def sets_columns(groups: Sequence[str]) -> dict[str, Any]:
         "signer_groups": cc.MultiselectColumn(
             SET_LABELS["signer_groups"],
             options=list(groups),
-            accept_new_options=True,
-            help="Members of these groups sign the set off; type a group's name to add one not listed",
+            help="Members of these groups sign the set off (groups are kept on the people admin page)",
         ),
         "ui_slot": cc.NumberColumn(
             SET_LABELS["ui_slot"],
@@ -725,7 +820,8 @@ def requirements_columns(set_names: Sequence[str]) -> dict[str, Any]:
             min_value=1,
             step=1,
             format="%d",
-            help="For new requirements (empty: at the end); existing ones cannot be moved here yet",
+            help="The place in the set: change it to move the requirement, the others keep their order "
+            "(past the last: at the end; new ones: empty means at the end)",
         ),
         "description": cc.TextColumn(REQUIREMENT_LABELS["description"], width="large", help="Markdown"),
         "sets": cc.MultiselectColumn(

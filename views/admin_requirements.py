@@ -50,6 +50,10 @@ with st.container(border=True):
     st.markdown(safe_markdown(admin.norm(description)) or ":gray[No description yet.]")
 
 st.subheader(f"Requirements of {md_text(chosen)}")
+st.caption(
+    "Position in set: a requirement's place (1 is the first); type another to move it there, the "
+    "others keep their order. Add a requirement in the last row. Requirements are not deleted here."
+)
 requirements = admin.requirements_grid(set_id)
 with st.form("admin_requirements_form", border=False):
     st.data_editor(
