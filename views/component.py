@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from panopticum_ui import auth, cached, component, widgets
+from panopticum_ui import auth, cached, component, component_as_of, widgets
 from panopticum_ui.style import md_text, safe_markdown
 
 name = st.query_params.get("name", "")
@@ -70,3 +70,4 @@ with deploys:
     widgets.deployments(data)
 with history:
     widgets.history(data)
+    component_as_of.section(data)
