@@ -5,27 +5,25 @@ schema: the name, plain fields (text, whole numbers, ports, links) and parent re
 subcategory's category, a product version's family) shown by name in select boxes, plus a read-only
 "used by" count (``queries.list_reference``: every referencing table counted in one query).
 
-A save turns the editor's state into typed service calls (:func:`plan`): every changed cell is
-validated first, and any invalid cell means nothing is called, each bad cell named (row, column,
-why). :func:`save` then runs the calls in ONE transaction and ONE change set, after checking that
-no edited or deleted row changed since the grid was read (reference rows carry no row version: the
-values as read are compared). Each call runs in a savepoint so that every refused row is reported
-(a deletion of a row in use, with the service's reason); any refusal rolls the whole save back.
-The editor keeps what was typed until a save succeeds or the admin reloads.
+The generic grid machinery is ``panopticum_ui.grids`` (snapshot, diff by id, per-cell errors,
+"reload and keep my edits"). A save turns the editor's state into typed service calls
+(:func:`plan`): every changed cell is validated first, and any invalid cell means nothing is
+called, each bad cell named (row, column, why). :func:`save` then runs the calls in ONE transaction
+and ONE change set, after checking that no changed or deleted row changed since the grid was read
+(reference rows carry no row version, so the values as read are compared, in the same
+transaction). Each call runs in a savepoint so that every refused row is reported (a deletion of a
+row in use, with the service's reason); any refusal rolls the whole save back.
 
 Merging (two rows into one) goes through ``merge_reference`` after a confirmation dialog.
-The grid logic is kept here (no shared grid module existed when this was written).
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Connection, Integer, String, Text
@@ -33,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from panopticum_data import queries
 from panopticum_data.db import read_connection
-from panopticum_data.errors import InUse, PanopticumError, PermissionDenied
+from panopticum_data.errors import InUse, PanopticumError, PermissionDenied, StaleWrite
 from panopticum_data.models import REFERENCE_MODELS, ChangeSet
 from panopticum_data.services import (
     Actor,
@@ -44,7 +42,8 @@ from panopticum_data.services import (
     update_reference,
 )
 
-from . import actions, cached
+from . import actions, cached, grids
+from .grids import BadCell, CellError, GridRefused, Row, Snapshot, StaleRows, Step, norm, same
 from .style import md_text
 
 # --- the tables and their columns -----------------------------------------------------------------
@@ -139,57 +138,35 @@ def labels(table: str) -> dict[str, str]:
 # --- cell values ----------------------------------------------------------------------------------
 
 
-def norm(value: Any) -> Any:
-    """A cell value without pandas' flavours: NaN / NA / blank text -> None, numpy scalars -> Python."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, np.generic):
-        return norm(value.item())
-    if isinstance(value, str) and not value.strip():
-        return None
-    return value
-
-
-def same(old: Any, new: Any) -> bool:
-    old, new = norm(old), norm(new)
-    if isinstance(old, int | float) and isinstance(new, int | float) and not isinstance(new, bool):
-        return float(old) == float(new)
-    return bool(old == new)
-
-
-class _Bad(ValueError):
-    """An invalid cell value; the message says why."""
-
-
 def clean(f: Field, value: Any, parents: Sequence[str]) -> Any:
-    """The typed value of a cell (None for empty), or ``_Bad`` saying why it cannot be saved."""
+    """The typed value of a cell (None for empty), or ``grids.BadCell`` saying why it cannot be saved."""
     value = norm(value)
     if value is None:
         if f.required:
-            raise _Bad("is empty: give a name" if f.kind == "name" else "is empty: give a value")
+            raise BadCell("is empty: give a name" if f.kind == "name" else "is empty: give a value")
         return None
     if f.kind == "int" or f.kind == "port":
         if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
-            raise _Bad(f"{value!r} is not a whole number")
+            raise BadCell(f"{value!r} is not a whole number")
         if f.kind == "port" and not 1 <= value <= 65535:
-            raise _Bad(f"{int(value)} is not a port: give a number from 1 to 65535")
+            raise BadCell(f"{int(value)} is not a port: give a number from 1 to 65535")
         return int(value)
     if not isinstance(value, str):
-        raise _Bad(f"{value!r} is not a text")
+        raise BadCell(f"{value!r} is not a text")
     if f.kind == "parent":
         known = {p.lower(): p for p in parents}
         if value.strip().lower() not in known:
-            raise _Bad(f"no such {f.label.lower()} {value.strip()!r}: pick one from the list")
+            raise BadCell(f"no such {f.label.lower()} {value.strip()!r}: pick one from the list")
         return known[value.strip().lower()]
     text = value.strip() if f.kind in ("name", "link") or f.max_length else value
     if f.max_length is not None and len(text) > f.max_length:
-        raise _Bad(f"is longer than {f.max_length} characters")
+        raise BadCell(f"is longer than {f.max_length} characters")
     if f.kind == "name" and ("\n" in text or "\r" in text):
-        raise _Bad("must be a single line")
+        raise BadCell("must be a single line")
     if f.kind == "link" and (any(ch.isspace() for ch in text) or _UNSAFE_LINK.match(text)):
-        raise _Bad(f"{text!r} is not a link: write it as https://… without spaces")
+        raise BadCell(f"{text!r} is not a link: write it as https://… without spaces")
     return text
 
 
@@ -205,7 +182,7 @@ class Rows:
 
 
 def read_rows(conn: Connection, table: str) -> Rows:
-    """``id``, the editable columns and ``used_by`` (three queries at most: the table, its parent)."""
+    """``id``, the editable columns and ``used_by`` (two queries, three with a parent column)."""
     raw = queries.list_reference(conn, table)
     out = pd.DataFrame({"id": pd.array([int(v) for v in raw["id"]], dtype="Int64")})
     parents: dict[str, tuple[str, ...]] = {}
@@ -233,256 +210,188 @@ def cached_rows(url: str, version: int, table: str) -> Rows:
 
 
 @dataclass(frozen=True)
-class CellError:
-    """One refused cell: ``row`` counts from 1 as the grid shows it; ``label`` names the row."""
-
-    row: int
-    label: str
-    column: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"Row {self.row} ({self.label}), {self.column}: {self.reason}"
-
-
-@dataclass(frozen=True)
-class Step:
-    """One service call of a save, with the grid row it comes from (for messages)."""
-
-    row: int
-    label: str
-    service: Callable[..., Any]
-    kwargs: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
 class Plan:
-    """What a save does. ``touched``: ids of the rows edited or deleted (checked for staleness)."""
+    """What a save does: ``steps`` (deletions, then changes, then new rows) or ``errors``;
+    ``touched``: the rows changed or deleted, as read (id -> (row, label, values)), for the stale check."""
 
     steps: tuple[Step, ...] = ()
     errors: tuple[CellError, ...] = ()
-    touched: tuple[int, ...] = ()
-    counts: tuple[int, int, int] = (0, 0, 0)  # added, changed, deleted
+    touched: Mapping[int, Row] = field(default_factory=dict)
+    added: int = 0
+    changed: int = 0
+    deleted: int = 0
 
-    def describe(self) -> str:
-        added, changed, deleted = self.counts
-        return f"{added} added, {changed} changed, {deleted} deleted"
+    def counts(self) -> str:
+        return f"{self.added} added, {self.changed} changed, {self.deleted} deleted"
 
 
-def _clean_row(
-    table: str, values: Mapping[str, Any], parents: Mapping[str, Sequence[str]], where: tuple[int, str]
-) -> tuple[dict[str, Any], list[CellError]]:
-    by_name = {f.name: f for f in fields(table)}
-    out: dict[str, Any] = {}
-    errors: list[CellError] = []
-    for column, value in values.items():
-        f = by_name[column]
-        try:
-            out[column] = clean(f, value, parents.get(column, ()))
-        except _Bad as bad:
-            errors.append(CellError(where[0], where[1], f.label, str(bad)))
-    return out, errors
+def _label(row: Mapping[str, Any]) -> str:
+    return str(norm(row.get("name")) or "")
 
 
 def plan(
-    table: str, frame: pd.DataFrame, state: Mapping[str, Any], parents: Mapping[str, Sequence[str]]
+    table: str,
+    base: pd.DataFrame,
+    shown: pd.DataFrame,
+    state: Mapping[str, Any] | None,
+    parents: Mapping[str, Sequence[str]],
 ) -> Plan:
-    """Deletions first (so a new row may take a deleted one's name), then edits, then new rows."""
-    editable = [f.name for f in fields(table)]
-    deleted = sorted({int(r) for r in state.get("deleted_rows") or []})
-    edited = {int(k): dict(v) for k, v in (state.get("edited_rows") or {}).items() if int(k) not in deleted}
-    added = [dict(r) for r in state.get("added_rows") or [] if any(norm(v) is not None for v in r.values())]
+    """The validated service calls that make the table what the grid shows. Deletions come first,
+    so that a new row may take the name of a deleted one."""
+    specs = fields(table)
+    columns = [f.name for f in specs]
+    lab = labels(table)
+    edits = grids.diff(base, shown, state, key="id", columns=columns, label=_label)
+    cleaners = {f.name: (lambda v, f=f: clean(f, v, parents.get(f.name, ()))) for f in specs}
     steps: list[Step] = []
     errors: list[CellError] = []
-    touched: list[int] = []
-    for pos in deleted:
-        row = frame.iloc[pos]
-        touched.append(int(row["id"]))
-        steps.append(Step(pos + 1, str(row["name"]), delete_reference, {"table": table, "name": row["name"]}))
-    for pos, edits in sorted(edited.items()):
-        row = frame.iloc[pos]
-        where = (pos + 1, str(row["name"]))
-        changed = {c: v for c, v in edits.items() if c in editable and not same(row[c], v)}
-        values, bad = _clean_row(table, changed, parents, where)
-        errors.extend(bad)
-        if values and not bad:
-            touched.append(int(row["id"]))
-            kwargs = {"table": table, "name": row["name"], "changes": values}
-            steps.append(Step(*where, update_reference, kwargs))
-    required = [f.name for f in fields(table) if f.required and not f.has_default]
-    for i, values in enumerate(added):
-        where = (len(frame) + i + 1, f"new: {norm(values.get('name')) or 'no name'}")
-        raw = {c: values.get(c) for c in editable if c in values or c in required}
-        cells, bad = _clean_row(table, raw, parents, where)
+    for row in edits.deleted:
+        steps.append(Step(row.pos, row.label, delete_reference, {"table": table, "name": row.base["name"]}))
+    for row in edits.changed:
+        values, bad = grids.clean_cells(row, cleaners, lab)
         errors.extend(bad)
         if not bad:
-            name = cells.pop("name")
-            rest = {k: v for k, v in cells.items() if v is not None}
-            steps.append(Step(*where, create_reference, {"table": table, "name": name, **rest}))
-    errors.extend(_duplicates(frame, edited, added, deleted))
-    updates = sum(1 for s in steps if s.service is update_reference)
+            kwargs = {"table": table, "name": row.base["name"], "changes": values}
+            steps.append(Step(row.pos, row.label, update_reference, kwargs))
+    fill = [f.name for f in specs if f.required and not f.has_default]  # checked even when left out
+    for row in edits.added:
+        typed = {c: v for c, v in row.values.items() if norm(v) is not None or c in fill}
+        values, bad = grids.clean_cells(replace(row, values=typed), cleaners, lab)
+        errors.extend(bad)
+        if not bad:
+            name = values.pop("name")
+            rest = {k: v for k, v in values.items() if v is not None}
+            steps.append(Step(row.pos, row.label, create_reference, {"table": table, "name": name, **rest}))
+    final = grids.final_frame(shown, state)
+    by_id = dict(zip(base["id"], base["name"], strict=True))
+    named = [
+        (pos, str(by_id.get(norm(r["id"]))) if norm(r["id"]) is not None else f"new: {_label(r)}", r["name"])
+        for pos, r in enumerate(final.to_dict("records"), start=1)
+    ]
+    errors.extend(grids.duplicates(named, lab["name"]))
+    touched = {r.id: r for r in (*edits.deleted, *edits.changed)}
     return Plan(
         tuple(steps),
         tuple(sorted(errors, key=lambda e: e.row)),
-        tuple(touched),
-        (len(added), updates, len(deleted)),
+        touched,
+        len(edits.added),
+        sum(1 for s in steps if s.service is update_reference),
+        len(edits.deleted),
     )
-
-
-def _duplicates(
-    frame: pd.DataFrame,
-    edited: Mapping[int, Mapping[str, Any]],
-    added: Sequence[Mapping[str, Any]],
-    deleted: Sequence[int],
-) -> list[CellError]:
-    """Names repeated once the edits are applied (ignoring case): every later row is named."""
-    final = [
-        (pos + 1, str(name), edited.get(pos, {}).get("name", name))
-        for pos, name in enumerate(frame["name"])
-        if pos not in deleted
-    ]
-    final += [(len(frame) + i + 1, f"new: {norm(v.get('name'))}", v.get("name")) for i, v in enumerate(added)]
-    seen: dict[str, int] = {}
-    errors: list[CellError] = []
-    for row, label, name in final:
-        if not isinstance(name, str) or not name.strip():
-            continue
-        key = name.strip().lower()
-        if key in seen:
-            why = f"{name.strip()!r} is already the name of row {seen[key]} (names are unique, ignoring case)"
-            errors.append(CellError(row, label, "Name", why))
-        else:
-            seen[key] = row
-    return errors
 
 
 # --- saving ---------------------------------------------------------------------------------------
 
 
-class GridRefused(PanopticumError):
-    """Rows the data layer refused during a save (the transaction was rolled back)."""
-
-    def __init__(self, cells: Sequence[CellError]) -> None:
-        super().__init__("; ".join(map(str, cells)))
-        self.cells = tuple(cells)
-
-
-class StaleRows(PanopticumError):
-    """Rows someone else saved after this grid read them: the save was refused as a whole."""
-
-    def __init__(self, rows: Sequence[str]) -> None:
-        super().__init__(
-            f"Someone else changed {', '.join(rows)} since this grid was loaded, so nothing was "
-            "saved. Your edits are still in the grid: reload to see the other change, then apply "
-            "yours again."
-        )
-        self.rows = tuple(rows)
-
-
-def stale_rows(
-    original: pd.DataFrame, current: pd.DataFrame, ids: Sequence[int], columns: Sequence[str]
-) -> list[str]:
-    """The rows (``ids``) whose ``columns`` differ in ``current``, or that are gone: "row N (name)"."""
-    now = {int(r["id"]): r for _, r in current.iterrows()}
+def stale_rows(touched: Mapping[int, Row], current: pd.DataFrame, columns: Sequence[str]) -> list[str]:
+    """The touched rows whose ``columns`` differ in ``current`` (or that are gone): "row N (name)"."""
+    now = {int(r["id"]): r for r in current.to_dict("records")}
     out: list[str] = []
-    for pos, (_, row) in enumerate(original.iterrows()):
-        ident = int(row["id"])
-        if ident in ids:
-            fresh = now.get(ident)
-            if fresh is None or not all(same(row[c], fresh[c]) for c in columns):
-                out.append(f"row {pos + 1} ({row['name']})")
+    for ident, row in touched.items():
+        fresh = now.get(ident)
+        if fresh is None or not all(same(row.base.get(c), fresh.get(c)) for c in columns):
+            out.append(f"row {row.pos} ({row.label})")
     return out
 
 
-def _run(
-    session: Session,
-    actor: Actor,
-    change_set: ChangeSet | None,
-    steps: Sequence[Step],
-    labels: Mapping[str, str],
-) -> None:
-    """Each call in a savepoint, so that every refused row is reported; any refusal -> GridRefused."""
+def _run(session: Session, actor: Actor, change_set: ChangeSet | None, p: Plan, table: str) -> int | None:
+    """Refuse stale rows (read again in this transaction); then each call in a savepoint, so that
+    every refused row is reported; any refusal -> GridRefused (the caller rolls back)."""
+    columns = [f.name for f in fields(table)]
+    stale = stale_rows(p.touched, read_rows(session.connection(), table).frame, columns)
+    if stale:
+        raise StaleRows(stale)
+    lab = labels(table)
     refused: list[CellError] = []
-    for step in steps:
+    for step in p.steps:
         try:
             with session.begin_nested():
                 step.service(session, actor=actor, change_set=change_set, **step.kwargs)
         except PermissionDenied:
             raise
         except PanopticumError as error:
-            column = "Delete" if step.service is delete_reference else labels.get(error.field or "", "Row")
-            reason = str(error)
-            if isinstance(error, InUse):
-                reason += " (merge it into another row instead)"
+            column = "Delete" if step.service is delete_reference else lab.get(error.field or "", "Row")
+            reason = str(error) + (" (merge it into another row instead)" if isinstance(error, InUse) else "")
             refused.append(CellError(step.row, step.label, column, reason))
     if refused:
         raise GridRefused(refused)
+    return None if change_set is None else int(change_set.id)
 
 
-def save_plan(table: str, p: Plan, original: pd.DataFrame) -> actions.Outcome:
-    """One transaction, one change set: refuse stale rows (read again in the same transaction), else
-    run the plan. The outcome's value is the change set's id."""
-    columns = [f.name for f in fields(table)]
+# --- Streamlit state: the grid's snapshot, save and reload callbacks --------------------------------
 
-    def steps(session: Session, actor: Actor, change_set: ChangeSet | None) -> int | None:
-        fresh = read_rows(session.connection(), table).frame
-        stale = stale_rows(original, fresh, p.touched, columns)
-        if stale:
-            raise StaleRows(stale)
-        _run(session, actor, change_set, p.steps, labels(table))
-        return None if change_set is None else int(change_set.id)
-
-    return actions.perform_steps(steps, summary=f"{table}: {p.describe()}")
-
-
-# --- Streamlit state: frozen grids, save callback, results ---------------------------------------
-
-_GRIDS = "_reference_grids"
-_GENERATION = "_reference_generation"
 _RESULTS = "_reference_results"
 _MERGE = "_reference_merge"
 
 
 @dataclass(frozen=True)
-class Grid:
-    rows: Rows
-    version: int
-    key: str
-
-    @property
-    def frame(self) -> pd.DataFrame:
-        return self.rows.frame
-
-
-@dataclass(frozen=True)
 class Result:
+    """The outcome of the last merge on a table, with its change set's audit events."""
+
     ok: bool
-    messages: tuple[str, ...]
+    message: str
     events: pd.DataFrame | None = None
 
 
-def has_edits(state: Mapping[str, Any] | None) -> bool:
-    return bool(state) and any(state.get(k) for k in ("edited_rows", "added_rows", "deleted_rows"))  # type: ignore[union-attr]
-
-
-def grid(table: str) -> Grid:
-    """The rows the table's grid edits, frozen while its editor holds edits; read afresh when the
-    registry changed and nothing typed would be lost."""
-    grids: dict[str, Grid] = st.session_state.setdefault(_GRIDS, {})
+def snapshot(table: str) -> Snapshot:
+    """The rows the table's grid edits (``grids.snapshot``: frozen while the editor holds edits)."""
     url, version = cached.key()
-    current = grids.get(table)
-    if current is None or (current.version != version and not has_edits(st.session_state.get(current.key))):
-        generation = st.session_state.setdefault(_GENERATION, {})
-        generation[table] = generation.get(table, -1) + 1
-        key = f"reference_{table}_editor_{generation[table]}"
-        current = grids[table] = Grid(cached_rows(url, version, table), version, key)
-    return current
+    return grids.snapshot(
+        f"reference_{table}", (table,), version, lambda: cached_rows(url, version, table).frame
+    )
+
+
+def parents(table: str) -> Mapping[str, tuple[str, ...]]:
+    return cached_rows(*cached.key(), table).parents
+
+
+def save(table: str) -> None:
+    """The Save button's callback: one transaction, one change set; the outcome on the snapshot."""
+    snap = snapshot(table)
+    p = plan(table, snap.base, snap.shown, st.session_state.get(snap.key), parents(table))
+    if p.errors:
+        snap.messages, snap.ok, snap.stale = (
+            ["Nothing was saved. Fix these cells:", *map(str, p.errors)],
+            False,
+            False,
+        )
+        return
+    if not p.steps:
+        snap.messages, snap.ok, snap.stale = ["Nothing to save: no cell was changed."], True, False
+        return
+    outcome = actions.perform_steps(
+        lambda session, actor, change_set: _run(session, actor, change_set, p, table),
+        summary=f"{table}: {p.counts()}",
+    )
+    if outcome.ok:
+        grids.discard(snap.name)
+        done = f"Saved {TITLES[table].lower()}: {p.counts()} (change set {outcome.value})."
+        snap.messages, snap.ok, snap.stale = [done], True, False
+    elif isinstance(outcome.error, GridRefused):
+        snap.messages, snap.ok, snap.stale = (
+            ["Nothing was saved:", *map(str, outcome.error.cells)],
+            False,
+            False,
+        )
+    else:
+        snap.messages, snap.ok = [outcome.message], False
+        snap.stale = isinstance(outcome.error, StaleWrite)
+
+
+def reload(table: str) -> None:
+    """Read the table afresh and put the typed values back on top (``grids.reload``)."""
+    url, version = cached.key()
+    columns = [f.name for f in fields(table)]
+    grids.reload(f"reference_{table}", lambda: read_fresh(url, table), version, key="id", columns=columns)
+
+
+def read_fresh(url: str, table: str) -> pd.DataFrame:
+    with read_connection(cached.engine(url)) as conn:
+        return read_rows(conn, table).frame
 
 
 def discard(table: str) -> None:
-    frozen = st.session_state.get(_GRIDS, {}).pop(table, None)
-    if frozen is not None:
-        st.session_state.pop(frozen.key, None)
+    grids.discard(f"reference_{table}")
 
 
 def result(table: str) -> Result | None:
@@ -491,28 +400,6 @@ def result(table: str) -> Result | None:
 
 def _set_result(table: str, outcome: Result) -> None:
     st.session_state.setdefault(_RESULTS, {})[table] = outcome
-
-
-def save(table: str) -> None:
-    """Form callback of a table's grid."""
-    g = grid(table)
-    p = plan(table, g.frame, st.session_state.get(g.key) or {}, g.rows.parents)
-    title = TITLES[table]
-    if p.errors:
-        _set_result(table, Result(False, ("Nothing was saved. Fix these cells:", *map(str, p.errors))))
-        return
-    if not p.steps:
-        _set_result(table, Result(True, ("Nothing to save: no cell was changed.",)))
-        return
-    outcome = save_plan(table, p, g.frame)
-    if outcome.ok:
-        discard(table)
-        done = f"Saved {title.lower()}: {p.describe()} (change set {outcome.value})."
-        _set_result(table, Result(True, (done,)))
-    elif isinstance(outcome.error, GridRefused):
-        _set_result(table, Result(False, ("Nothing was saved:", *map(str, outcome.error.cells))))
-    else:
-        _set_result(table, Result(False, (outcome.message,)))
 
 
 # --- merging --------------------------------------------------------------------------------------
@@ -564,7 +451,7 @@ def merge(table: str, source: str, target: str) -> None:
 
     outcome = actions.perform_steps(steps, summary=f"merge {table} {source} into {target}")
     if not outcome.ok:
-        _set_result(table, Result(False, (f"Nothing was merged: {outcome.message}",)))
+        _set_result(table, Result(False, f"Nothing was merged: {outcome.message}"))
         return
     with read_connection(cached.current_engine()) as conn:
         events = queries.list_audit(conn, change_set_id=outcome.value)
@@ -577,7 +464,7 @@ def merge(table: str, source: str, target: str) -> None:
         f"Merged {source} into {target} (change set {outcome.value}, {len(events)} audit events): "
         f"{summary or 'no row referred to it'} moved; {source} was deleted."
     )
-    _set_result(table, Result(True, (text,), events))
+    _set_result(table, Result(True, text, events))
 
 
 # --- layout pieces --------------------------------------------------------------------------------
@@ -643,38 +530,32 @@ def table_picker() -> str:
     return chosen
 
 
-def show(table: str) -> None:
-    """The outcome of the last save or merge of this table: each refused cell on its own line."""
+def show_merge(table: str) -> None:
+    """The outcome of the last merge on this table, and its change set's audit events."""
     outcome = result(table)
     if outcome is None:
         return
-    head, *rest = (md_text(m) for m in outcome.messages)
-    text = "\n".join([head, *(f"- {line}" for line in rest)])
     if outcome.ok:
-        st.success(text, icon=":material/check_circle:")
+        st.success(md_text(outcome.message), icon=":material/check_circle:")
     else:
-        st.error(text, icon=":material/error:")
+        st.error(md_text(outcome.message), icon=":material/error:")
     if outcome.events is not None and len(outcome.events):
         with st.expander("The change set's audit events"):
-            shown = outcome.events[
-                ["entity", "entity_id", "component", "action", "field", "old_value", "new_value"]
-            ]
-            st.dataframe(shown, hide_index=True)
+            shown = ["entity", "entity_id", "component", "action", "field", "old_value", "new_value"]
+            st.dataframe(outcome.events[shown], hide_index=True)
 
 
-def reload_button(table: str, g: Grid) -> None:
-    """Discard the grid's edits and read afresh (the way out after a refused save)."""
-    if g.version != cached.key()[1]:
+def grid_buttons(table: str, snap: Snapshot) -> None:
+    """After a stale save: reload keeping the typed values; always: discard the edits."""
+    if snap.data_version != cached.key()[1]:
         st.caption("The registry changed since this grid was loaded.")
-    st.button(
-        "Reload (discard my edits)",
-        key="reference_reload",
-        on_click=_reload,
-        args=(table,),
-        icon=":material/refresh:",
-    )
-
-
-def _reload(table: str) -> None:
-    discard(table)
-    st.session_state.get(_RESULTS, {}).pop(table, None)
+    with st.container(horizontal=True):
+        if snap.stale:
+            st.button(
+                "Reload and keep my edits",
+                key="reference_reload",
+                on_click=reload,
+                args=(table,),
+                icon=":material/refresh:",
+            )
+        st.button("Discard my edits", key="reference_discard", on_click=discard, args=(table,))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from panopticum_ui import auth, cached
+from panopticum_ui import auth, cached, grids
 from panopticum_ui import reference as ref
 from panopticum_ui.style import md_text
 
@@ -20,26 +20,26 @@ if user is None or not user.is_admin:
 
 table = ref.table_picker()
 title = ref.TITLES[table]
-g = ref.grid(table)
+snap = ref.snapshot(table)
 st.caption(
     f"{title}: add rows at the end, change cells, delete rows (a row in use cannot be deleted: merge "
     "it into another instead). Nothing is written until you save; a save is all or nothing."
 )
 with st.form(f"reference_form_{table}", border=False):
     st.data_editor(
-        g.frame,
-        key=g.key,
+        snap.shown,
+        key=snap.key,
         num_rows="dynamic",
         placeholder="–",
         hide_index=True,
         column_order=ref.column_order(table),
-        column_config=ref.columns(table, g.rows.parents),
+        column_config=ref.columns(table, ref.parents(table)),
     )
     st.form_submit_button(
         f"Save {title.lower()}", key="save_reference", on_click=ref.save, args=(table,), type="primary"
     )
-ref.show(table)
-ref.reload_button(table, g)
+grids.show(snap)
+ref.grid_buttons(table, snap)
 
 st.subheader("Merge two rows")
 st.caption("Everything that refers to the first row moves to the second; then the first is deleted.")
@@ -93,6 +93,7 @@ def confirm_merge(source: str, target: str) -> None:
         st.rerun()
 
 
+ref.show_merge(table)
 pending = ref.pending_merge(table)
 if pending is not None:
     confirm_merge(*pending)

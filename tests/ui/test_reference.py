@@ -121,7 +121,7 @@ def test_add_rename_and_delete_in_one_save_is_one_change_set(
     assert dict(zip(grid["name"], grid["used_by"], strict=True)) == data["used_by"].to_dict()
     with session_scope(engine) as session:  # an unused row to delete
         create_reference(session, actor=SYSTEM, table="subcategory", name="Spare", category="Commerce")
-    at.button(key="reference_reload").click().run()
+    at.run()  # no edits pending: the grid reads the registry afresh
     grid = at.data_editor[0].value
     renamed = grid["name"][grid["used_by"] > 0].iloc[0]
     before = last_change_set(engine)
@@ -191,8 +191,8 @@ def test_duplicate_and_bad_cells_are_refused_per_cell(
     )
     save(at)
     message = errors(at)
-    assert md_text(f"Row 1 ({names[0]}), Name: '{names[1].upper()}' is already the name of") not in message
-    assert md_text(f"Row 2 ({names[1]}), Name: '{names[1]}' is already the name of row 1") in message
+    assert md_text(f"Row 1 ({names[0]}), Name: '{names[1].upper()}' is already in") not in message
+    assert md_text(f"Row 2 ({names[1]}), Name: '{names[1]}' is already in row 1") in message
     assert md_text(f"Row 3 ({names[2]}), Port: 70000 is not a port") in message
     assert md_text(f"Row 4 ({names[3]}), Name: is empty") in message
     new = len(names) + 1
@@ -311,15 +311,23 @@ def test_a_stale_save_is_refused_naming_the_rows_and_keeps_the_edits(
     save(at)
     message = errors(at)
     assert md_text(f"row 2 ({theirs})") in message and md_text(f"row 1 ({mine})") not in message
-    assert "nothing was saved" in message
+    assert "Nothing was written" in message
     assert snapshot(engine, "product_version") == before, "not even the fresh row 1 was saved"
     assert at.data_editor[0].key == key
     assert at.session_state[key]["edited_rows"] == {0: {"position": 9}, 1: {"position": 7}}
     assert "The registry changed since this grid was loaded." in texts(at)
 
-    at.button(key="reference_reload").click().run()
+    at.button(key="reference_reload").click().run()  # reload and keep my edits
+    assert_clean(at)
     assert at.data_editor[0].key != key
-    assert at.data_editor[0].value["shortname"].iloc[1] == "x"
+    shown = at.data_editor[0].value
+    assert shown["shortname"].iloc[1] == "x", "their change is shown"
+    assert list(shown["position"].iloc[:2]) == [9, 7], "my typed values are back on top"
+    save(at)
+    assert not at.error, errors(at)
+    after = rows(engine, "product_version").set_index("name")
+    assert (after.loc[mine, "position"], after.loc[theirs, "position"]) == (9, 7)
+    assert after.loc[theirs, "shortname"] == "x", "no update lost"
 
 
 def test_the_table_is_bound_to_the_url(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -342,10 +350,10 @@ def test_plan_skips_blank_rows_and_edits_of_deleted_rows() -> None:
         }
     )
     state = {"edited_rows": {"0": {"name": "Z"}, "1": {"name": "b"}}, "added_rows": [{}], "deleted_rows": [0]}
-    p = ref.plan("vendor", frame, state, {})
+    p = ref.plan("vendor", frame, frame, state, {})
     assert not p.errors
     assert [(s.service.__name__, dict(s.kwargs)) for s in p.steps] == [
         ("delete_reference", {"table": "vendor", "name": "A"}),
         ("update_reference", {"table": "vendor", "name": "B", "changes": {"name": "b"}}),
     ]
-    assert p.counts == (0, 1, 1) and p.touched == (1, 2)
+    assert p.counts() == "0 added, 1 changed, 1 deleted" and set(p.touched) == {1, 2}
