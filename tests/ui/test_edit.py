@@ -1,0 +1,265 @@
+"""The Edit page through app.py: edits saved through the grids land in the registry and in the audit
+trail as one change set; every refusal (an invalid cell, a stale row, no permission, a reference in
+use) names the row and writes nothing; a stale save keeps what was typed for after a reload."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from panopticum_data import queries
+from panopticum_data.db import make_engine, read_connection, session_scope
+from panopticum_data.errors import PermissionDenied
+from panopticum_data.services import SYSTEM, update_component
+from panopticum_ui import edit as model
+from panopticum_ui import grids
+from tests.ui.conftest import assert_clean, log_in, open_app, texts
+
+PAGE = "views/edit.py"
+PAYMENT = "Payment Service"  # owned by the login "owner"
+CHECKOUT = "Checkout Service"
+
+
+def page(url: str, monkeypatch: pytest.MonkeyPatch, user: str, **query: str) -> AppTest:
+    """The page after logging in, with ``grid`` chosen and ``q`` typed (AppTest's switch_page drops
+    the query string, so the URL-bound widgets are set as a person would)."""
+    at = log_in(open_app(url, monkeypatch), user)
+    at.switch_page(PAGE).run()
+    if "grid" in query:
+        at.button_group(key="grid").set_value(query["grid"]).run()
+    if "q" in query:
+        at.text_input(key="q").input(query["q"]).run()
+    assert_clean(at)
+    return at
+
+
+def read(url: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    engine = make_engine(url)
+    try:
+        with read_connection(engine) as conn:
+            return fn(conn, *args, **kwargs)
+    finally:
+        engine.dispose()
+
+
+def component(url: str, name: str) -> pd.Series:
+    df = read(url, queries.list_components)
+    return df[df["name"] == name].iloc[0]
+
+
+def edit(
+    at: AppTest,
+    edited: dict[int, dict[str, Any]],
+    added: list[Any] | None = None,
+    deleted: list[int] | None = None,
+) -> AppTest:
+    editor = at.data_editor[0]
+    at.session_state[editor.key] = {  # type: ignore[arg-type]
+        "edited_rows": edited,
+        "added_rows": added or [],
+        "deleted_rows": deleted or [],
+    }
+    at.button(key="save_grid").click().run()
+    assert_clean(at)
+    return at
+
+
+def row_of(at: AppTest, column: str, value: str) -> int:
+    return list(at.data_editor[0].value[column]).index(value)
+
+
+def change_sets(url: str) -> int:
+    return int(read(url, queries.data_version))
+
+
+def test_edit_saves_one_change_set_that_the_history_shows(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = page(demo_url, monkeypatch, "admin", q="pay")
+    i = row_of(at, "name", PAYMENT)
+    before = change_sets(demo_url)
+    at = edit(
+        at, {i: {"description": "Takes the money.", "life_status": "legacy", "tags": ["payments", "pci"]}}
+    )
+    assert at.success, texts(at)
+    assert "1 changed, 0 added, 0 deleted" in at.success[0].value
+    row = component(demo_url, PAYMENT)
+    assert (row["description"], row["life_status"]) == ("Takes the money.", "legacy")
+    assert sorted(row["tags"]) == ["payments", "pci"]
+    # the audit trail: one new change set holding every field of the save, by the admin
+    assert change_sets(demo_url) == before + 1
+    trail = read(demo_url, queries.list_audit, change_set_id=before + 1)
+    assert set(trail["actor"]) == {"admin"}
+    fields = {(e, f): n for e, f, n in trail[["entity", "field", "new_value"]].itertuples(index=False)}
+    assert "Takes the money." in str(fields[("component", "description")])
+    assert "legacy" in str(fields[("component", "life_status")])
+    assert ("component_tag", "tags") in fields
+    # the grid shows the saved values after the save (a fresh snapshot)
+    grid = at.data_editor[0].value
+    assert grid["description"].iloc[row_of(at, "name", PAYMENT)] == "Takes the money."
+
+
+def test_invalid_cells_are_named_and_nothing_is_saved(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = page(demo_url, monkeypatch, "admin", q="pay")
+    i = row_of(at, "name", PAYMENT)
+    before = change_sets(demo_url)
+    at = edit(
+        at,
+        {i: {"life_status": "bogus", "description": "fine"}},
+        added=[{"name": CHECKOUT, "life_status": "new"}],
+    )
+    message = at.error[0].value.replace("\\:", ":")
+    assert "Nothing was saved" in message
+    assert f"Row {i + 1} ({PAYMENT}), Life status: 'bogus' is not one of the choices" in message
+    assert "already the name of a component" in message and f"new: {CHECKOUT}" in message
+    assert change_sets(demo_url) == before
+    assert component(demo_url, PAYMENT)["description"] != "fine"
+    # the typed values are still in the editor
+    assert at.session_state[at.data_editor[0].key]["edited_rows"]  # type: ignore[index]
+
+
+def test_a_stale_row_is_refused_by_name_and_the_edits_survive_a_reload(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = page(demo_url, monkeypatch, "admin", q="pay")
+    i = row_of(at, "name", PAYMENT)
+    row = component(demo_url, PAYMENT)
+    engine = make_engine(demo_url)  # someone else saves the row after the grid was read
+    try:
+        with session_scope(engine) as session:
+            update_component(
+                session,
+                actor=SYSTEM,
+                component_id=int(row["component_id"]),
+                expected_row_version=int(row["row_version"]),
+                changes={"vendor": None, "highly_loaded": not bool(row["highly_loaded"])},
+            )
+    finally:
+        engine.dispose()
+    changed = component(demo_url, PAYMENT)
+    at = edit(at, {i: {"description": "typed by admin"}})
+    message = at.error[0].value
+    assert "someone else changed" in message and f"row {i + 1} ({PAYMENT})" in message
+    assert component(demo_url, PAYMENT)["description"] == changed["description"]
+    # reload: the other person's change, with what was typed on top; then the save goes through
+    at.button(key="reload_grid").click().run()
+    assert_clean(at)
+    grid = at.data_editor[0].value
+    j = row_of(at, "name", PAYMENT)
+    assert grid["description"].iloc[j] == "typed by admin"
+    assert bool(grid["highly_loaded"].iloc[j]) == bool(changed["highly_loaded"])
+    at.button(key="save_grid").click().run()
+    assert not at.error, [e.value for e in at.error]
+    saved = component(demo_url, PAYMENT)
+    assert saved["description"] == "typed by admin"
+    assert bool(saved["highly_loaded"]) == bool(changed["highly_loaded"])
+
+
+def test_owners_edit_only_their_components(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = page(demo_url, monkeypatch, "owner", grid="versions")
+    editable = set(at.data_editor[0].value["component"])
+    shown_read_only = set(at.dataframe[-1].value["component"])
+    owned = read(
+        demo_url, lambda c: queries.ui.sign_off_rights(c, username="owner", set_id=-1)
+    ).claim_components
+    names = read(demo_url, queries.list_components).set_index("component_id")["name"]
+    assert editable == {names[c] for c in owned}
+    assert CHECKOUT in editable
+    assert shown_read_only and not (shown_read_only & editable)
+    assert "components you own" in texts(at)
+    i = row_of(at, "component", CHECKOUT)
+    at = edit(at, {i: {"comments": "owner was here"}})
+    assert not at.error, [e.value for e in at.error]
+    versions = read(demo_url, queries.list_versions)
+    assert "owner was here" in set(versions["comments"].dropna())
+
+
+def test_the_services_refuse_a_plan_for_a_component_the_person_does_not_own(demo_url: str) -> None:
+    engine = make_engine(demo_url)
+    try:
+        with read_connection(engine) as conn:
+            others = [int(c) for c in queries.list_components(conn)["component_id"]]
+            owned = queries.ui.sign_off_rights(conn, username="owner", set_id=-1).claim_components
+            target = next(c for c in others if c not in (owned or set()))
+            ctx = model.read_context(conn, username="admin", component_ids=[target])  # rights of an admin
+            base = model.load(conn, "components", [target])
+        before = change_sets(demo_url)
+        plan = model.plan("components", base, base, {"edited_rows": {0: {"description": "not mine"}}}, ctx)
+        assert plan.steps and not plan.errors
+        with pytest.raises(PermissionDenied):
+            model.execute(engine, "owner", plan, "components")
+        assert change_sets(demo_url) == before
+    finally:
+        engine.dispose()
+
+
+def test_deleting_a_component_in_use_is_refused_with_the_reason(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = page(demo_url, monkeypatch, "admin", q="pay")
+    i = row_of(at, "name", PAYMENT)
+    before = change_sets(demo_url)
+    at = edit(at, {}, deleted=[i])
+    message = at.error[0].value
+    assert "Nothing was saved" in message and f"Row {i + 1} ({PAYMENT})" in message
+    assert "still used by" in message
+    assert change_sets(demo_url) == before
+    assert PAYMENT in set(read(demo_url, queries.list_components)["name"])
+
+
+def test_owners_dependencies_and_qa_grids_save(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = page(demo_url, monkeypatch, "admin", q="pay", grid="qa")
+    grid = at.data_editor[0].value
+    i = next(
+        k
+        for k, (c, kind) in enumerate(zip(grid["component"], grid["kind"], strict=True))
+        if c == PAYMENT and kind == "unit"
+    )
+    at = edit(at, {i: {"level": "high", "notes": "95% lines"}})
+    assert not at.error, [e.value for e in at.error]
+    vid = int(grid["version_id"].iloc[i])
+    qa = read(demo_url, model.read_qa_levels, [vid]).set_index("kind")
+    assert (qa.loc["unit", "level"], qa.loc["unit", "notes"]) == ("high", "95% lines")
+
+    at.button_group(key="grid").set_value("owners").run()
+    i = row_of(at, "component", PAYMENT)
+    at = edit(at, {i: {"architect": ["admin", "expert"], "responsible_qa": None}})
+    assert not at.error, [e.value for e in at.error]
+    owners = read(demo_url, queries.list_owners, version_ids=[vid])
+    assert sorted(owners[owners["role"] == "architect"]["username"]) == ["admin", "expert"]
+    assert owners[owners["role"] == "responsible_qa"].empty
+
+    at.button_group(key="grid").set_value("dependencies").run()
+    before = read(demo_url, queries.list_dependencies, current_only=True)
+    mine = before[before["component"] == PAYMENT]
+    at = edit(
+        at, {}, added=[{"component": PAYMENT, "depends_on": CHECKOUT, "type": "weak_ro", "notes": "refunds"}]
+    )
+    assert not at.error, [e.value for e in at.error]
+    after = read(demo_url, queries.list_dependencies, current_only=True)
+    now = after[after["component"] == PAYMENT]
+    assert len(now) == len(mine) + 1
+    added = now[now["depends_on"] == CHECKOUT].iloc[0]
+    assert (added["type"], added["notes"]) == ("weak_ro", "refunds")
+    # a self-dependency is refused with the service's reason, on its row
+    at = edit(at, {}, added=[{"component": PAYMENT, "depends_on": PAYMENT, "type": "weak_ro"}])
+    assert "cannot depend on itself" in at.error[0].value
+
+
+def test_reapply_keeps_typed_cells_deleted_and_added_rows() -> None:
+    base = pd.DataFrame({"id": [1, 2, 3], "a": ["x", "y", "z"], "b": [1, 2, 3]})
+    typed = grids.final_frame(
+        base, {"edited_rows": {0: {"a": "X"}}, "deleted_rows": [1], "added_rows": [{"a": "new"}]}
+    )
+    fresh = pd.DataFrame({"id": [1, 2, 3, 4], "a": ["x", "y", "zz", "w"], "b": [10, 2, 3, 4]})
+    out = grids.reapply(base, typed, fresh, key="id", columns=["a", "b"])
+    assert list(out["a"]) == ["X", "zz", "w", "new"]
+    assert list(out["b"][:3]) == [10, 3, 4]
+    edits = grids.diff(fresh, out, {}, key="id", columns=["a", "b"], label=lambda r: str(r.get("a")))
+    assert [(r.id, dict(r.values)) for r in edits.changed] == [(1, {"a": "X"})]
+    assert [r.id for r in edits.deleted] == [2]
+    assert [r.values["a"] for r in edits.added] == ["new"]
