@@ -211,7 +211,8 @@ def set_statuses_as_of(
     signee_status`` (as recorded then), ``signee_effective`` (a verdict older than the set's validity
     at ``at`` counts as ``unknown``), ``overall`` (``n/a`` where the version excludes the set) and
     ``excluded``. Rows are replayed as the module describes (today's versions, requirements, validity
-    and exclusions). Three queries plus the set's lookup; NotFound for an unknown set."""
+    and exclusions). A handful of queries (the events: one per 5,000 status rows); NotFound for an
+    unknown set."""
     set_id, _ = resolve_set(conn, requirement_set)
     t = pd.Timestamp(utc(at)).tz_localize(None).as_unit("ns")
     reqs = list_requirements(conn)
@@ -268,9 +269,10 @@ def weekly_ready(
     version not excluding the set — ``excluded``: ``version_id, set_id`` —, requirement of the set
     in ``reqs``, a ``list_requirements`` frame) whose overall status then was ``ready`` or ``n/a``.
 
-    Rows without a trail event after the first week end are counted in SQL: for them a pair is ready
-    from the week its claim and verdict were both made until its verdict expires. The other rows
-    (those the trail changed in the window) are loaded with their events and replayed backwards."""
+    Rows without a trail event after the first week end are read in one encoded query and counted
+    with numpy: for them a pair is ready from the week its claim and verdict were both made until
+    its verdict expires. The other rows (those the trail changed in the window) are loaded with
+    their events and replayed backwards."""
     first = utc(week_ends[0].to_pydatetime())
     rs, ev = m.RequirementStatus, m.AuditEvent
     trailed = select(ev.entity_id).where(_trail_events(), ev.at > first, ev.entity_id.is_not(None))
