@@ -10,7 +10,9 @@ existence is the field ``""``. Then, for a moment ``t``:
 * a row whose first row event after ``t`` is a ``create`` did not exist at ``t``; one whose first row
   event after ``t`` is a ``delete`` existed, with the values its delete events recorded (they carry
   every non-empty field as an old value);
-* anything without an event after ``t`` had today's value.
+* anything without an event after ``t`` had today's value — except, as in ``as_of``, a claim or a
+  verdict recorded after ``t`` without any event after ``t`` (imported data): not made yet
+  (``unknown``).
 
 What is rebuilt (every event carrying the component's id): the component's fields (name,
 description, life status, type, category, subcategory, vendor, privacy class, highly loaded), its
@@ -26,7 +28,7 @@ read (a category renamed since ``t`` shows its new name unless the component's o
 requirement titles are today's; the scores and set statuses are not recomputed; a row's version is
 its ``version_id``, or for rows deleted with only a version name recorded, the version of that name
 (a version renamed between ``t`` and the deletion is not followed); data written without a trail
-(imports) has today's values at every moment. A component is found by its name today; a deleted
+(imports) has today's values at every moment, but for the claims and verdicts dated after ``t``. A component is found by its name today; a deleted
 component cannot be rebuilt.
 """
 
@@ -207,7 +209,31 @@ def replay(today: State, events: pd.DataFrame, at: datetime) -> State:
             state[(entity, key, "")] = PRESENT if action == "delete" else None
         else:
             state[(entity, key, field_)] = old
+    _untrailed_claims(today, state, set(zip(later["entity"], later["key"], later["field"], strict=True)), t)
     return state
+
+
+def _untrailed_claims(today: State, state: State, touched: set[Key], t: pd.Timestamp) -> None:
+    """``as_of``'s rule for data imported without a trail: a claim or verdict with no event after
+    ``t`` whose recorded time (``owner_at`` / ``signee_at``) is after ``t`` was not made yet."""
+    for who in ("owner", "signee"):
+        keys = [
+            k
+            for (e, k, f), v in today.items()
+            if e == "requirement_status"
+            and f == f"{who}_at"
+            and v is not None
+            and (e, k, f"{who}_status") not in touched
+            and (e, k, f"{who}_at") not in touched
+        ]
+        if not keys:
+            continue
+        moments = naive(
+            pd.Series([today[("requirement_status", k, f"{who}_at")] for k in keys], dtype=object)
+        )
+        for key, moment in zip(keys, moments, strict=True):
+            if pd.notna(moment) and moment > t:
+                state[("requirement_status", key, f"{who}_status")] = "unknown"
 
 
 def _events(conn: Connection, cid: int) -> pd.DataFrame:
@@ -421,9 +447,14 @@ def _rows_today(conn: Connection, vids: list[int], state: State) -> None:
     _deployments_today(conn, vids, state)
     rs = m.RequirementStatus
     for row in conn.execute(
-        select(rs.id, rs.version_id, rs.requirement_id, *(getattr(rs, f) for f in STATUS_FIELDS)).where(
-            rs.version_id.in_(vids)
-        )
+        select(
+            rs.id,
+            rs.version_id,
+            rs.requirement_id,
+            rs.owner_at,
+            rs.signee_at,
+            *(getattr(rs, f) for f in STATUS_FIELDS),
+        ).where(rs.version_id.in_(vids))
     ).mappings():
         values = dict(row)
         _put_row(state, "requirement_status", values.pop("id"), values)

@@ -30,6 +30,7 @@ from panopticum_data.queries.profile_as_of import (
 )
 from panopticum_data.services import SYSTEM, ClaimChange, VerdictChange
 from tests import factories as f
+from tests.data import small_registry
 from tests.factories import World
 
 BASE = datetime.now(UTC).replace(microsecond=0) + timedelta(days=10)
@@ -343,3 +344,19 @@ def test_change_times_are_the_change_sets_of_the_component(script: Script) -> No
     assert len(times) > len(scripted)  # the world's own change sets too
     assert scripted == sorted((step_time(k) for k in range(len(STEPS))), reverse=True)
     assert times["at"].is_monotonic_decreasing and set(times["actor"]) == {"system"}
+
+
+def test_claims_and_verdicts_imported_without_a_trail(engine: sa.Engine) -> None:
+    """As in ``as_of``: a verdict recorded after the moment, with no event explaining it, was not
+    made yet; one recorded before stands; the rest of an untrailed profile is today's."""
+    small_registry.build(engine)
+    now = small_registry.NOW
+    with read_connection(engine) as conn:
+        today = component_as_of(conn, "alpha", now).section("requirements")
+        before = component_as_of(conn, "alpha", now - timedelta(days=2)).section("requirements")
+        diff = component_diff(conn, "alpha", now - timedelta(days=2), now)
+    assert today["r1 · signee"] == "ready" and before["r1 · signee"] == "unknown"  # signed a day ago
+    assert before["r3 · signee"] == "ready"  # signed 45 days ago
+    assert before["r1 · owner"] == today["r1 · owner"] == "ready"  # no recorded time: kept
+    assert set(diff["section"]) == {"requirements"}
+    assert ("requirements", "r1 · signee", "unknown", "ready") in map(tuple, diff.values.tolist())
