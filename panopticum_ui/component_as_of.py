@@ -19,6 +19,7 @@ from panopticum_data.queries import profile_as_of as pa
 
 from . import cached
 from .component import ComponentPage
+from .style import md_text
 
 NOW, PICK, NONE = "now", "pick", "none"
 SECTION_LABELS = {
@@ -117,7 +118,9 @@ def section(data: ComponentPage) -> None:
     if not profile.existed:
         st.info(f"The component did not exist yet at {moment}.", icon=":material/history:")
         return
-    current = f"version **{profile.version}** was current" if profile.version else "no version was current"
+    current = (
+        f"version **{md_text(profile.version)}** was current" if profile.version else "no version was current"
+    )
     st.caption(f"The profile at {moment}, rebuilt from the audit trail: {current}.")
     st.dataframe(
         _shown(profile.rows),
