@@ -187,6 +187,11 @@ def heatmap_figure(data: AsOf) -> go.Figure:
                 "tickvals": list(range(n)),
                 "ticktext": [f"{STATUS_MARKS[s][0]} {STATUS_MARKS[s][1]}" for s in STATUS_ORDER],
                 "title": {"text": "overall"},
+                "lenmode": "pixels",  # a legend at the top, whatever the number of rows
+                "len": 190,
+                "y": 1,
+                "yanchor": "top",
+                "thickness": 14,
             },
         )
     )

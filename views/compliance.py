@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from panopticum_ui import cached, compliance
-from panopticum_ui.style import md_text
+from panopticum_ui.style import OKABE_ITO, md_text
 
 st.title("Compliance over time")
 url, version = cached.key()
@@ -34,7 +34,9 @@ else:
             "set": st.column_config.TextColumn("Set"),
             "ready": st.column_config.NumberColumn("Ready pairs"),
             "applicable": st.column_config.NumberColumn("Applicable pairs"),
-            "share": st.column_config.ProgressColumn("Ready", min_value=0, max_value=100, format="%.1f %%"),
+            "share": st.column_config.ProgressColumn(
+                "Ready", min_value=0, max_value=100, format="%.1f %%", color=OKABE_ITO["bluish_green"]
+            ),
         },
     )
 
