@@ -435,7 +435,30 @@ def plan(
         rows = ", ".join(r.label for r in edits.deleted)
         errors.append(CellError(0, "", "Rows", f"rows cannot be deleted from this grid ({rows})"))
     steps, more = _PLANNERS[grid](edits, ctx, base)
-    return grids.make_plan(steps, [*errors, *more], spec.labels, edits)
+    return grids.make_plan(steps, [*errors, *more], spec.labels, edits, _warm(steps))
+
+
+_TOKEN_MODELS: dict[str, type[m.Base]] = {
+    "component": m.Component,
+    "version": m.ComponentVersion,
+    "deployment": m.Deployment,
+}
+
+
+def _warm(steps: Sequence[Step]) -> Callable[[Any], Any]:
+    """Load the rows the steps will change in one query per table (the services then find them in
+    the session instead of reading them one by one)."""
+    wanted: dict[str, set[int]] = {}
+    for step in steps:
+        if step.token is not None:
+            wanted.setdefault(step.token[0], set()).add(step.token[1])
+
+    def warm(session: Any) -> None:
+        for kind, ids in wanted.items():
+            model_ = _TOKEN_MODELS[kind]
+            session.scalars(select(model_).where(model_.id.in_(sorted(ids)))).all()  # type: ignore[attr-defined]
+
+    return warm
 
 
 def _label(grid: str, row: Mapping[str, Any], column: str) -> str:

@@ -269,6 +269,8 @@ def diff(
     """The editor's edits as rows, compared with ``base`` by ``key`` (the id column): changed rows
     carry only the ``columns`` that differ; added rows (no id) every column; deleted rows their base."""
     final = final_frame(shown, state)
+    # rows the editor did not touch equal ``shown``; when ``shown`` is ``base`` they need no compare
+    touched = None if shown is not base else {int(p) for p in ((state or {}).get("edited_rows") or {})}
     by_id = {
         int(k): r for k, r in zip(base[key], base.to_dict("records"), strict=True) if norm(k) is not None
     }
@@ -283,7 +285,7 @@ def diff(
             continue
         seen.add(int(ident))
         old = by_id.get(int(ident))
-        if old is None:
+        if old is None or (touched is not None and pos - 1 not in touched):
             continue
         cells = {c: row.get(c) for c in columns if not same(old.get(c), row.get(c))}
         if cells:
@@ -358,13 +360,18 @@ class Plan:
     changed: int = 0
     added: int = 0
     deleted: int = 0
+    warm: Callable[[Session], Any] | None = None  # loads the rows the steps touch, in one query
 
     def counts(self) -> str:
         return f"{self.changed} changed, {self.added} added, {self.deleted} deleted"
 
 
 def make_plan(
-    steps: Sequence[Step], errors: Sequence[CellError], labels: Mapping[str, str], edits: Edits
+    steps: Sequence[Step],
+    errors: Sequence[CellError],
+    labels: Mapping[str, str],
+    edits: Edits,
+    warm: Callable[[Session], Any] | None = None,
 ) -> Plan:
     return Plan(
         tuple(steps),
@@ -373,6 +380,7 @@ def make_plan(
         len(edits.changed),
         len(edits.added),
         len(edits.deleted),
+        warm,
     )
 
 
@@ -393,6 +401,8 @@ def run(
     failed: set[int] = set()
     stale: list[str] = []
     refused: list[CellError] = []
+    if plan.warm is not None and plan.steps:
+        plan.warm(session)
     for step in plan.steps:
         if step.row in failed:
             continue
