@@ -138,15 +138,21 @@ def registry(*, regenerate: bool = False, seed: int = 1, migrate_to_head: bool =
             conn.execute("BEGIN")
             _synthesise(conn, random.Random(seed), TOTAL_EVENTS - have)
             conn.execute("COMMIT")
-            conn.execute("ANALYZE")
         finally:
             conn.close()
         if migrate_to_head:
             from tests.dbutil import migrate
 
             migrate(f"sqlite:///{tmp}")
-            with sqlite3.connect(tmp) as conn:
-                conn.execute("ANALYZE")
+        conn = sqlite3.connect(tmp, isolation_level=None)
+        try:  # statistics for the planner; out of WAL mode, so the file alone is the database
+            conn.execute("ANALYZE")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            conn.close()
+        for suffix in ("-wal", "-shm"):
+            Path(str(tmp) + suffix).unlink(missing_ok=True)
         tmp.rename(path)
         print(f"built {path.name} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return make_engine(f"sqlite:///{path}")
