@@ -156,7 +156,10 @@ def heatmap_figure(data: AsOf) -> go.Figure:
     hover = np.column_stack(
         [
             cells["owner_status"].map(_label),
-            cells["signee_effective"].map(_label),
+            [
+                _label(e) if e == r else f"{_label(r)} (expired)"
+                for r, e in zip(cells["signee_status"], cells["signee_effective"], strict=True)
+            ],
             cells["overall"].map(_label),
             np.where(cells["excluded"], " (set excluded)", ""),
             cells["requirement"].map(lambda r: html.escape(str(r))),

@@ -9,6 +9,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
@@ -150,3 +151,33 @@ def test_heatmap_shows_at_most_its_rows(demo_url: str, monkeypatch: pytest.Monke
         "✘ not ready",
         "? unknown",
     ]
+
+
+def test_heatmap_figure_marks_colours_and_hover() -> None:
+    cells = pd.DataFrame(
+        {
+            "component": ["<b>svc</b>"] * 3,
+            "requirement": ["r1", "r2", "r3"],
+            "owner_status": ["ready", "n/a", "ready"],
+            "signee_status": ["ready", "unknown", "ready"],
+            "signee_effective": ["ready", "unknown", "unknown"],
+            "overall": ["ready", "waiting_na", "waiting"],
+            "excluded": [False, False, False],
+        }
+    )
+    fig = compliance.heatmap_figure(
+        compliance.AsOf(cells=cells, components=["<b>svc</b>"], requirements=["r1", "r2", "r3"], total=1)
+    )
+    heat = fig.data[0]
+    order = compliance.STATUS_ORDER
+    assert list(heat.z[0]) == [order.index("ready"), order.index("waiting_na"), order.index("waiting")]
+    assert list(heat.text[0]) == ["✔", "◔", "◔"]
+    assert [c[1] for c in heat.customdata[0]] == ["ready", "unknown", "ready (expired)"]
+    assert heat.customdata[0][0][5] == "&lt;b&gt;svc&lt;/b&gt;"  # plotly reads a little HTML
+    assert fig.layout.yaxis.ticktext == ("&lt;b&gt;svc&lt;/b&gt;",)
+    # a band of the colour scale per status, in its STATUS_MARKS colour; code i falls in band i
+    n = len(order)
+    assert [tuple(c) for c in heat.colorscale] == [
+        (stop / n, compliance.STATUS_MARKS[s][2]) for i, s in enumerate(order) for stop in (i, i + 1)
+    ]
+    assert (heat.zmin, heat.zmax) == (-0.5, n - 0.5)
