@@ -16,11 +16,19 @@ st.set_page_config(page_title=settings.title, page_icon=":material/hub:", layout
 
 user = auth.login_sidebar()
 readable = auth.may_read(user)
-page = navigation.build(user, may_read=readable)
+page, permitted = navigation.build(user, may_read=readable)
 
 if not readable:
     st.title(settings.title)
     st.info("Log in with the form in the sidebar to see the registry.", icon=":material/lock:")
+    st.stop()
+if not permitted:
+    st.title(page.title)
+    st.warning(
+        f"This page is for {navigation.requirement(page.url_path)}"
+        + ("; log in with the form in the sidebar." if user is None else "."),
+        icon=":material/lock:",
+    )
     st.stop()
 
 page.run()

@@ -64,21 +64,35 @@ def allowed(spec: PageSpec, user: CurrentUser | None) -> bool:
     return {"login": True, "editor": user.is_editor, "admin": user.is_admin}.get(spec.who, False)
 
 
-def build(user: CurrentUser | None, *, may_read: bool) -> Page:
-    """Register the pages this visitor may open. Call before any login gate stops the script, so a
-    pasted link (``/component?name=...``) still opens its page once the visitor has logged in."""
+def build(user: CurrentUser | None, *, may_read: bool) -> tuple[Page, bool]:
+    """Register every page, and list in the menu those this visitor may open. Call before any login
+    gate stops the script, so that a pasted link (``/component?name=...``, ``/reference``) still
+    opens its page once the visitor has logged in. Returns the page asked for and whether this
+    visitor may open it (the caller stops the run when not)."""
     sections: dict[str, list[Page]] = {}
+    allowed_pages: dict[str, bool] = {}
     for spec in PAGES:
-        if allowed(spec, user):
-            page = st.Page(
-                str(ROOT / spec.path),
-                title=spec.title,
-                icon=spec.icon,
-                url_path=spec.url_path,
-                default=spec.default,
-            )
-            sections.setdefault(spec.section, []).append(page)
-    return st.navigation(sections, position="sidebar" if may_read else "hidden")
+        ok = allowed(spec, user)
+        allowed_pages[spec.url_path] = ok
+        page = st.Page(
+            str(ROOT / spec.path),
+            title=spec.title,
+            icon=spec.icon,
+            url_path=spec.url_path,
+            default=spec.default,
+            visibility="visible" if ok else "hidden",  # reachable by URL, refused below
+        )
+        sections.setdefault(spec.section, []).append(page)
+    current = st.navigation(sections, position="sidebar" if may_read else "hidden")
+    return current, allowed_pages.get(current.url_path or "dashboard", True)
+
+
+def requirement(url_path: str) -> str:
+    """Who may open the page, in words (for the message shown to others)."""
+    spec = next((s for s in PAGES if s.url_path == url_path), None)
+    return {"login": "logged-in people", "editor": "editors and admins", "admin": "admins"}.get(
+        spec.who if spec else "", "readers"
+    )
 
 
 def page(url_path: str) -> str:

@@ -140,6 +140,15 @@ def log_in(at: AppTest, username: str, password: str | None = None) -> AppTest:
     return at
 
 
+def assert_refused(at: AppTest, page: str, who: str) -> None:
+    """The page is reachable by its URL (so a pasted link opens it after a login) but not for this
+    visitor: a warning naming who may open it, and nothing of the page itself."""
+    at.switch_page(page).run()
+    assert_clean(at)
+    assert [w.value for w in at.warning if f"This page is for {who}" in str(w.value)], texts(at)
+    assert not at.dataframe and not at.get("arrow_data_editor") and not at.get("plotly_chart")
+
+
 def assert_clean(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
 

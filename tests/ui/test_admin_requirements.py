@@ -30,7 +30,7 @@ from panopticum_data.services import (
 )
 from panopticum_ui import admin_requirements as admin
 from panopticum_ui.style import md_text
-from tests.ui.conftest import assert_clean, log_in, open_app, texts
+from tests.ui.conftest import assert_clean, assert_refused, log_in, open_app, texts
 
 PAGE = "views/admin_requirements.py"
 SECURITY = "Security & Compliance"  # the demo's second set (row 2), signed by "Security experts"
@@ -229,8 +229,7 @@ def test_non_admins_get_no_page_and_the_services_refuse_them(
     demo_url: str, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch, user: str
 ) -> None:
     at = log_in(open_app(demo_url, monkeypatch), user)
-    with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page(PAGE)
+    assert_refused(at, PAGE, "admins")
     before = snapshot(engine)
     set_id = int(sets(engine).loc[SECURITY, "set_id"])
     requirement_id = int(requirements(engine)["requirement_id"].iloc[0])

@@ -41,6 +41,19 @@ def test_pasted_component_link_opens_after_login(demo_url: str, monkeypatch: pyt
     assert at.title[0].value == "Payment Service"
 
 
+@pytest.mark.parametrize(("user", "opens"), [("admin", True), ("viewer", False)])
+def test_pasted_admin_link_opens_after_an_admin_logs_in(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch, user: str, opens: bool
+) -> None:
+    at = open_app(demo_url, monkeypatch, query={"table": "vendor"}, page="views/reference.py")
+    assert login_form_shown(at) and not at.get("arrow_data_editor")  # gated, no "page not found"
+    log_in(at, user)
+    assert at.title[0].value == "Reference data"
+    refused = [w.value for w in at.warning if "This page is for admins" in str(w.value)]
+    assert bool(refused) != opens
+    assert bool(at.dataframe) == opens
+
+
 def test_login_shows_the_registry_and_logout_closes_it(
     demo_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

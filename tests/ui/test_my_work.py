@@ -16,7 +16,7 @@ from panopticum_data.db import make_engine, read_connection
 from panopticum_data.queries import signoff
 from panopticum_data.queries.requirements import requirement_statuses
 from panopticum_ui import my_work
-from tests.ui.conftest import log_in, open_app, texts
+from tests.ui.conftest import assert_refused, log_in, open_app, texts
 
 PAGE = "views/my_work.py"
 SIGNED = {"Security & Compliance", "Architecture requirements"}  # the demo expert's groups sign these
@@ -187,8 +187,11 @@ def test_anonymous_visitors_are_not_offered_the_page(
     demo_url: str, monkeypatch: pytest.MonkeyPatch, anonymous_read: bool
 ) -> None:
     at = open_app(demo_url, monkeypatch, anonymous_read=anonymous_read)
-    with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page(PAGE)
+    if anonymous_read:
+        assert_refused(at, PAGE, "logged-in people")
+    else:  # the login gate comes first
+        at.switch_page(PAGE).run()
+        assert "Log in with the form in the sidebar" in texts(at) and not at.dataframe
 
 
 def test_queue_chart_counts_by_set_and_age_bucket() -> None:
