@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from panopticum_ui import auth, cached, component, component_as_of, widgets
+from panopticum_ui import auth, cached, component, component_as_of, navigation, widgets
 from panopticum_ui.style import md_text, safe_markdown
 
 name = st.query_params.get("name", "")
@@ -23,14 +23,10 @@ user = auth.current_user()
 head = st.columns([6, 1], vertical_alignment="center")
 head[0].title(md_text(comp["name"]))
 may_edit = cached.may_edit_component(user.username if user else None, int(comp["component_id"]))
-if may_edit:
-    head[1].button(
-        "Edit",
-        key="edit_component",
-        icon=":material/edit:",
-        disabled=True,
-        help="You may edit this component; editing arrives with the Edit page.",
-    )
+if may_edit and head[1].button(
+    "Edit", key="edit_component", icon=":material/edit:", help="Edit this component in the grids"
+):
+    st.switch_page(navigation.page("edit"), query_params={"grid": "components", "q": comp["name"]})
 st.markdown(" · ".join(f"**{label}** {md_text(value)}" for label, value in data.facts))
 if comp.get("tags"):
     with st.container(horizontal=True, gap="small"):

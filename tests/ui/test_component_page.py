@@ -227,3 +227,14 @@ def test_a_component_without_versions_in_a_registry_without_requirement_sets(
     dashboard = log_in(open_app(db_url, monkeypatch), "someone", "long enough")
     assert [n for n in dashboard.dataframe[0].value["component"]] == ["component?name=bare"]
     assert {m.label: m.value for m in dashboard.metric}["Fully signed"] == "–"
+
+
+def test_the_edit_button_opens_the_edit_page_on_this_component(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = component_page(demo_url, monkeypatch, "owner", name=PAYMENT)
+    at.button(key="edit_component").click().run()
+    assert_clean(at)
+    assert at.title[0].value == "Edit the registry"
+    # the components grid (the default, so not in the URL), narrowed to this component
+    assert at.query_params["q"] == PAYMENT and at.text_input(key="q").value == PAYMENT
