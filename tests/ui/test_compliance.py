@@ -181,3 +181,17 @@ def test_heatmap_figure_marks_colours_and_hover() -> None:
         (stop / n, compliance.STATUS_MARKS[s][2]) for i, s in enumerate(order) for stop in (i, i + 1)
     ]
     assert (heat.zmin, heat.zmax) == (-0.5, n - 0.5)
+
+
+def test_an_empty_registry_says_so(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from panopticum_data.services.people import add_user
+
+    engine = make_engine(db_url)
+    try:
+        with session_scope(engine) as session:
+            add_user(session, actor=SYSTEM, username="someone", password="long enough")
+    finally:
+        engine.dispose()
+    at = log_in(open_app(db_url, monkeypatch, page=PAGE), "someone", "long enough")
+    assert "No requirement set has requirements yet" in texts(at)
+    assert not at.get("plotly_chart")
