@@ -467,18 +467,26 @@ def snapshot(
     when the registry changed and the grid holds no edits (nothing to lose)."""
     snaps: dict[str, Snapshot] = st.session_state.setdefault(_SNAPSHOTS, {})
     snap = snaps.get(name)
-    pending = snap is not None and has_edits(st.session_state.get(snap.key))
-    fresh = snap is None or snap.dropped or snap.scope != scope
-    if fresh or (snap.data_version != data_version and not pending and not snap.stale):
-        frame = load()
-        generation = 0 if snap is None else snap.generation + 1
-        keep = snap is not None and snap.scope == scope
-        messages = snap.messages if keep and snap is not None else []
-        ok = snap.ok if keep and snap is not None else True
-        if snap is not None:
-            st.session_state.pop(snap.key, None)
-        snap = snaps[name] = Snapshot(name, scope, frame, frame, data_version, generation, messages, ok)
-    return snap
+    if snap is not None and not _needs_reading(snap, scope, data_version):
+        return snap
+    frame = load()
+    generation, messages, ok = 0, [], True
+    if snap is not None:
+        generation = snap.generation + 1
+        if snap.scope == scope:
+            messages, ok = snap.messages, snap.ok
+        st.session_state.pop(snap.key, None)
+    snaps[name] = Snapshot(name, scope, frame, frame, data_version, generation, messages, ok)
+    return snaps[name]
+
+
+def _needs_reading(snap: Snapshot, scope: tuple[Any, ...], data_version: int) -> bool:
+    """A dropped snapshot or a new scope; or the registry changed and the grid holds no edits and
+    no stale save (nothing to lose)."""
+    if snap.dropped or snap.scope != scope:
+        return True
+    pending = has_edits(st.session_state.get(snap.key))
+    return snap.data_version != data_version and not pending and not snap.stale
 
 
 def reload(
