@@ -3,6 +3,7 @@
 from ._core import SYSTEM, Actor, Audit, begin_change, load_actor, open_change_set
 from .components import delete_component, register_component, set_tags, update_component
 from .deployments import add_deployment, remove_deployment, update_deployment
+from .endpoints import create_endpoint, delete_endpoint, update_endpoint
 from .people import (
     add_user,
     create_api_token,
@@ -71,6 +72,7 @@ __all__ = [
     "add_user",
     "begin_change",
     "create_api_token",
+    "create_endpoint",
     "create_group",
     "create_reference",
     "create_requirement",
@@ -78,6 +80,7 @@ __all__ = [
     "create_version",
     "deactivate_person",
     "delete_component",
+    "delete_endpoint",
     "delete_reference",
     "delete_version",
     "exclude_set",
@@ -109,6 +112,7 @@ __all__ = [
     "set_tags",
     "update_component",
     "update_deployment",
+    "update_endpoint",
     "update_person",
     "update_reference",
     "update_requirement",
