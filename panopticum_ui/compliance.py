@@ -19,7 +19,7 @@ from panopticum_data.queries import as_of, list_requirements
 from panopticum_data.queries.signoff import compliance_over_time
 
 from . import cached
-from .style import OKABE_ITO, STATUS_MARKS
+from .style import OKABE_ITO, STATUS_COLOURS, STATUS_MARKS
 
 BIND = "query-params"
 WEEKS = (13, 26, 52)
@@ -169,7 +169,7 @@ def heatmap_figure(data: AsOf) -> go.Figure:
     n = len(STATUS_ORDER)
     scale = []
     for i, status in enumerate(STATUS_ORDER):  # a band of the 0–1 scale per status
-        colour = STATUS_MARKS[status][2]
+        colour = STATUS_COLOURS[status]
         scale += [[i / n, colour], [(i + 1) / n, colour]]
     fig = go.Figure(
         go.Heatmap(

@@ -46,21 +46,14 @@ from panopticum_data.services import (
 from panopticum_data.services._util import clean_url
 
 from . import actions, cached
-from .style import OKABE_ITO, STATUS_MARKS, component_href, mark, set_href
+from .style import STATUS_COLOURS, STATUS_MARKS, component_href, mark, set_href
 
 PAGE_ROWS = 200  # components per heat-map page
 GRID_ROWS = 2000  # (component, requirement) rows per grid at most
 
 # overall status -> (code, colour); n/a and unknown differ here (the marks share grey)
 HEAT_STATUSES: tuple[str, ...] = ("ready", "n/a", "waiting", "waiting_na", "not_ready", "unknown")
-HEAT_COLOURS = {
-    "ready": OKABE_ITO["bluish_green"],
-    "n/a": OKABE_ITO["light_grey"],
-    "waiting": OKABE_ITO["blue"],
-    "waiting_na": OKABE_ITO["sky_blue"],
-    "not_ready": OKABE_ITO["vermillion"],
-    "unknown": OKABE_ITO["yellow"],
-}
+HEAT_COLOURS = STATUS_COLOURS
 STATUS_LABELS = {s: STATUS_MARKS[s][1] for s in HEAT_STATUSES}
 PARTY_LABELS = {"overall": "overall", "owner": "owner claim", "signee": "signee verdict"}
 PARTY_STATUSES: dict[str, tuple[str, ...]] = {

@@ -48,6 +48,16 @@ STATUS_MARKS: dict[str, tuple[str, str, str]] = {
     "unknown": ("?", "unknown", OKABE_ITO["grey"]),
 }
 MARK_COLOURS = {f"{sym} {label}": colour for sym, label, colour in STATUS_MARKS.values()}
+# Heat-maps need one colour per status (the marks above share grey and blue): n/a light grey,
+# "nobody said" yellow, waiting for an n/a approval a lighter blue.
+STATUS_COLOURS = {
+    "ready": OKABE_ITO["bluish_green"],
+    "n/a": OKABE_ITO["light_grey"],
+    "waiting": OKABE_ITO["blue"],
+    "waiting_na": OKABE_ITO["sky_blue"],
+    "not_ready": OKABE_ITO["vermillion"],
+    "unknown": OKABE_ITO["yellow"],
+}
 
 LEVEL_STARS = {
     "high": "★★★",

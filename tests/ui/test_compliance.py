@@ -175,10 +175,10 @@ def test_heatmap_figure_marks_colours_and_hover() -> None:
     assert [c[1] for c in heat.customdata[0]] == ["ready", "unknown", "ready (expired)"]
     assert heat.customdata[0][0][5] == "&lt;b&gt;svc&lt;/b&gt;"  # plotly reads a little HTML
     assert fig.layout.yaxis.ticktext == ("&lt;b&gt;svc&lt;/b&gt;",)
-    # a band of the colour scale per status, in its STATUS_MARKS colour; code i falls in band i
+    # a band of the colour scale per status, one colour each (STATUS_COLOURS); code i falls in band i
     n = len(order)
     assert [tuple(c) for c in heat.colorscale] == [
-        (stop / n, compliance.STATUS_MARKS[s][2]) for i, s in enumerate(order) for stop in (i, i + 1)
+        (stop / n, compliance.STATUS_COLOURS[s]) for i, s in enumerate(order) for stop in (i, i + 1)
     ]
     assert (heat.zmin, heat.zmax) == (-0.5, n - 0.5)
 
