@@ -165,6 +165,52 @@ def _when(value: Any) -> str:
         return str(value)
 
 
+def _status_heatmap(
+    z: Any, x: list[str], y: list[str], text: Any, customdata: Any, hover: str, title: str
+) -> go.Heatmap:
+    """A heat-map trace on the six statuses: one discrete colour each, a legend (colour bar with the
+    status names), the status mark in each cell."""
+    k = len(HEAT_STATUSES)
+    scale = []
+    for i, status in enumerate(HEAT_STATUSES):
+        scale += [[i / k, HEAT_COLOURS[status]], [(i + 1) / k, HEAT_COLOURS[status]]]
+    return go.Heatmap(
+        z=z,
+        x=x,
+        y=y,
+        text=text,
+        texttemplate="%{text}",
+        customdata=customdata,
+        colorscale=scale,
+        zmin=-0.5,
+        zmax=k - 0.5,
+        xgap=1,
+        ygap=1,
+        hovertemplate=hover,
+        colorbar={
+            "title": {"text": title},
+            "tickvals": list(range(k)),
+            "ticktext": [STATUS_LABELS[s] for s in HEAT_STATUSES],
+            "lenmode": "pixels",
+            "len": 220,
+            "yanchor": "top",
+            "y": 1,
+        },
+    )
+
+
+def _linked_names(fig: go.Figure, names: list[str]) -> None:
+    """Rows in order, top down, each name a link to its component's page."""
+    fig.update_yaxes(
+        autorange="reversed",
+        tickmode="array",
+        tickvals=names,
+        ticktext=[
+            f'<a href="{html.escape(component_href(n))}" target="_self">{html.escape(n)}</a>' for n in names
+        ],
+    )
+
+
 def heatmap_figure(hm: Heatmap) -> go.Figure:
     """Components (rows, in page order) × requirements, coloured by overall status, a mark in each
     cell (the colour is never the only cue), a legend of the six statuses, hover with the details.
@@ -207,50 +253,16 @@ def heatmap_figure(hm: Heatmap) -> go.Figure:
             dtype=object,
         ).T
         custom[rows, cols] = details
-    scale = []
-    k = len(HEAT_STATUSES)
-    for i, status in enumerate(HEAT_STATUSES):
-        scale += [[i / k, HEAT_COLOURS[status]], [(i + 1) / k, HEAT_COLOURS[status]]]
     labels = _column_labels(hm.requirements)
-    y = list(hm.components)  # the axis shows ``ticktext`` (escaped, linked); hover the escaped name
-    fig = go.Figure(
-        go.Heatmap(
-            z=z.tolist(),  # lists, not numpy: plotly would ship typed-array blobs
-            x=labels,
-            y=y,
-            text=marks.tolist(),
-            texttemplate="%{text}",
-            customdata=custom.tolist(),
-            colorscale=scale,
-            zmin=-0.5,
-            zmax=k - 0.5,
-            xgap=1,
-            ygap=1,
-            hovertemplate=(
-                "<b>%{customdata[7]}</b><br>%{customdata[0]}<br>owner: %{customdata[1]}<br>"
-                "signee: %{customdata[2]}<br>overall: <b>%{customdata[3]}</b><br>"
-                "notes: %{customdata[4]}<br>last act: %{customdata[5]}, %{customdata[6]}<extra></extra>"
-            ),
-            colorbar={
-                "title": {"text": "overall"},
-                "tickvals": list(range(k)),
-                "ticktext": [STATUS_LABELS[s] for s in HEAT_STATUSES],
-                "lenmode": "pixels",
-                "len": 220,
-                "yanchor": "top",
-                "y": 1,
-            },
-        )
+    y = list(hm.components)  # the axis shows linked, escaped names; hover the escaped name
+    hover = (
+        "<b>%{customdata[7]}</b><br>%{customdata[0]}<br>owner: %{customdata[1]}<br>"
+        "signee: %{customdata[2]}<br>overall: <b>%{customdata[3]}</b><br>"
+        "notes: %{customdata[4]}<br>last act: %{customdata[5]}, %{customdata[6]}<extra></extra>"
     )
-    fig.update_yaxes(
-        autorange="reversed",
-        tickmode="array",
-        tickvals=y,
-        ticktext=[
-            f'<a href="{html.escape(component_href(name))}" target="_self">{html.escape(name)}</a>'
-            for name in hm.components
-        ],
-    )
+    # lists, not numpy: plotly would ship typed-array blobs
+    fig = go.Figure(_status_heatmap(z.tolist(), labels, y, marks.tolist(), custom.tolist(), hover, "overall"))
+    _linked_names(fig, y)
     fig.update_xaxes(side="top", tickangle=-40)
     fig.update_layout(
         height=max(320, 26 * n_rows + 230),
@@ -583,43 +595,9 @@ def all_sets_figure(page: pd.DataFrame) -> go.Figure:
         for row in values
     ]
     names = [str(n) for n in page["component"]]
-    k = len(HEAT_STATUSES)
-    scale = []
-    for i, status in enumerate(HEAT_STATUSES):
-        scale += [[i / k, HEAT_COLOURS[status]], [(i + 1) / k, HEAT_COLOURS[status]]]
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=columns,
-            y=names,
-            text=text,
-            texttemplate="%{text}",
-            customdata=hover,
-            colorscale=scale,
-            zmin=-0.5,
-            zmax=k - 0.5,
-            xgap=1,
-            ygap=1,
-            hovertemplate="%{y}<br>%{x}: <b>%{customdata}</b><extra></extra>",
-            colorbar={
-                "title": {"text": "set status"},
-                "tickvals": list(range(k)),
-                "ticktext": [STATUS_LABELS[s] for s in HEAT_STATUSES],
-                "lenmode": "pixels",
-                "len": 220,
-                "yanchor": "top",
-                "y": 1,
-            },
-        )
-    )
-    fig.update_yaxes(
-        autorange="reversed",
-        tickmode="array",
-        tickvals=names,
-        ticktext=[
-            f'<a href="{html.escape(component_href(n))}" target="_self">{html.escape(n)}</a>' for n in names
-        ],
-    )
+    hover_text = "%{y}<br>%{x}: <b>%{customdata}</b><extra></extra>"
+    fig = go.Figure(_status_heatmap(z, columns, names, text, hover, hover_text, "set status"))
+    _linked_names(fig, names)
     fig.update_xaxes(
         side="top",
         tickmode="array",
