@@ -8,12 +8,13 @@ first arguments so that both are part of the cache key.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from panopticum_data import queries
 from panopticum_data.config import Settings, load_settings
@@ -167,3 +168,61 @@ def may_edit_component(username: str | None, component_id: int) -> bool:
         return False
     with read_connection(current_engine()) as conn:
         return ui_queries.may_edit_component(conn, username=username, component_id=component_id)
+
+
+# --- the Edit page ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EditChoices:
+    """What the Edit page's grids offer and check names against (the same for every person)."""
+
+    options: dict[str, tuple[str, ...]]  # reference table -> names, sorted ignoring case
+    people: dict[str, str]  # username -> display name (active people)
+    component_ids: dict[str, int]  # lower-cased component name -> id
+    component_names: tuple[str, ...]  # every component's name, in the registry's order
+    current_versions: dict[int, int]  # component id -> current version id
+
+
+def read_edit_choices(conn: Connection, tables: tuple[str, ...]) -> EditChoices:
+    """Not cached (tests, benchmarks): components, active people and the names of ``tables``."""
+    components = queries.list_components(conn)
+    people = queries.list_people(conn)
+    people = people[people["active"].astype(bool)]
+    current = components[components["current_version_id"].notna()]
+    return EditChoices(
+        options={
+            t: tuple(sorted(queries.list_reference(conn, t)["name"].astype(str), key=str.lower))
+            for t in tables
+        },
+        people=dict(zip(people["username"].astype(str), people["name"].astype(str), strict=True)),
+        component_ids={
+            str(n).lower(): int(i)
+            for n, i in zip(components["name"], components["component_id"], strict=True)
+        },
+        component_names=tuple(str(n) for n in components["name"]),
+        current_versions={
+            int(c): int(v)
+            for c, v in zip(current["component_id"], current["current_version_id"], strict=True)
+        },
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def edit_choices(url: str, version: int, tables: tuple[str, ...]) -> EditChoices:
+    with read_connection(engine(url)) as conn:
+        return read_edit_choices(conn, tables)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def edit_rows(
+    url: str,
+    version: int,
+    grid: str,
+    component_ids: tuple[int, ...],
+    _load: Callable[[Connection, str, Sequence[int]], pd.DataFrame],
+) -> pd.DataFrame:
+    """The rows of an Edit grid for these components, as ``_load`` (``panopticum_ui.edit.load``; not
+    part of the key: ``grid`` is) reads them."""
+    with read_connection(engine(url)) as conn:
+        return _load(conn, grid, component_ids)

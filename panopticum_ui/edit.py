@@ -1,5 +1,5 @@
 """The Edit page's model: one grid per part of the registry — components, tags, current versions,
-owners, dependencies, deployments, QA — each with a loader (rows of the components in scope, as
+owners, dependencies, deployments, QA, endpoints — each with a loader (rows of the components in scope, as
 read, with the row_version that guards them), a planner (the editor's edits -> validated service
 calls) and the columns the editor shows. The generic machinery (snapshots, diff, stale rows, reload
 keeping the typed values) is :mod:`panopticum_ui.grids`.
@@ -7,7 +7,8 @@ keeping the typed values) is :mod:`panopticum_ui.grids`.
 Rows a person may not change (not an owner of the component, and not an editor or admin) are not in
 the editable grid: :func:`split` puts them in a read-only table. The services check again on save.
 
-Endpoints are not offered: the data layer has no endpoint service yet (only ``list_endpoints``).
+Reads go through ``panopticum_data.queries`` (the page's through :mod:`panopticum_ui.cached`, per data
+version), writes through ``panopticum_data.services``: this module holds no SQL.
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine
 
-from panopticum_data import models as m
 from panopticum_data import queries
 from panopticum_data.db import read_connection, session_scope
 from panopticum_data.enums import (
@@ -40,9 +40,12 @@ from panopticum_data.queries import ui as ui_queries
 from panopticum_data.services import (
     DependencySpec,
     add_deployment,
+    create_endpoint,
     delete_component,
+    delete_endpoint,
     load_actor,
     open_change_set,
+    preload_rows,
     register_component,
     remove_deployment,
     set_dependencies,
@@ -51,13 +54,14 @@ from panopticum_data.services import (
     set_tags,
     update_component,
     update_deployment,
+    update_endpoint,
     update_version,
 )
 
 from . import cached, grids
 from .grids import BadCell, CellError, Edits, Plan, Row, Step
 
-GRIDS = ("components", "tags", "versions", "owners", "dependencies", "deployments", "qa")
+GRIDS = ("components", "tags", "versions", "owners", "dependencies", "deployments", "qa", "endpoints")
 GRID_TITLES = {
     "components": "Components",
     "tags": "Tags",
@@ -66,6 +70,7 @@ GRID_TITLES = {
     "dependencies": "Dependencies",
     "deployments": "Deployments",
     "qa": "QA",
+    "endpoints": "Endpoints",
 }
 PAGE_COMPONENTS = {  # components per page of each grid (rows: × 9 for QA, × their edges otherwise)
     "components": 500,
@@ -75,6 +80,7 @@ PAGE_COMPONENTS = {  # components per page of each grid (rows: × 9 for QA, × t
     "dependencies": 200,
     "deployments": 200,
     "qa": 50,
+    "endpoints": 500,
 }
 ROLE_LABELS = {
     "maintainer": "Maintainer",
@@ -220,6 +226,13 @@ SPECS: dict[str, GridSpec] = {
         can_add=False,
         can_delete=False,
     ),
+    "endpoints": GridSpec(
+        "endpoint_id",
+        ("component", "pattern", "notes"),
+        {"component": "Component", "pattern": "URL pattern", "notes": "Notes"},
+        ("component", "pattern", "notes"),
+        error_fields={"component_id": "component", "endpoint_id": "pattern"},
+    ),
 }
 SPECS["components"] = GridSpec(**{**SPECS["components"].__dict__, "shown": SPECS["components"].columns})
 SPECS["deployments"] = GridSpec(**{**SPECS["deployments"].__dict__, "shown": SPECS["deployments"].columns})
@@ -245,29 +258,28 @@ class Context:
 
 
 def read_context(conn: Connection, *, username: str | None, component_ids: Sequence[int]) -> Context:
-    """The context for a save by ``username`` on the grid of ``component_ids``."""
-    rights = ui_queries.sign_off_rights(conn, username=username, set_id=-1)  # claims: the owned components
-    versions = queries.list_versions(conn)
-    current = versions[versions["is_current"] & versions["component_id"].isin(list(component_ids))]
-    components = queries.list_components(conn)
-    people = queries.list_people(conn)
-    people = people[people["active"].astype(bool)]
-    options = {
-        t: tuple(sorted(queries.list_reference(conn, t)["name"].astype(str), key=str.lower)) for t in _TABLES
-    }
+    """The context for a save by ``username`` on the grid of ``component_ids`` (not cached: tests,
+    benchmarks; the page uses :func:`context`)."""
+    choices = cached.read_edit_choices(conn, _TABLES)
+    return make_context(choices, ui_queries.owned_component_ids(conn, username), username, component_ids)
+
+
+def make_context(
+    choices: cached.EditChoices,
+    editable: frozenset[int] | None,
+    username: str | None,
+    component_ids: Sequence[int],
+) -> Context:
+    """``editable``: the components the person may change (None: every one; ``owned_component_ids``)."""
+    scope = set(component_ids)
     return Context(
-        is_editor=rights.claim_components is None and username is not None,
-        editable=rights.claim_components if username else frozenset(),
-        options=options,
-        people=dict(zip(people["username"].astype(str), people["name"].astype(str), strict=True)),
-        component_ids={
-            str(n).lower(): int(i)
-            for n, i in zip(components["name"], components["component_id"], strict=True)
-        },
-        component_names=tuple(str(n) for n in components["name"]),
-        current_versions=dict(
-            zip(current["component_id"].astype(int), current["version_id"].astype(int), strict=True)
-        ),
+        is_editor=editable is None and username is not None,
+        editable=editable if username else frozenset(),
+        options=choices.options,
+        people=choices.people,
+        component_ids=choices.component_ids,
+        component_names=choices.component_names,
+        current_versions={c: v for c, v in choices.current_versions.items() if c in scope},
     )
 
 
@@ -356,7 +368,7 @@ def _deployments(conn: Connection, ids: list[int]) -> pd.DataFrame:
 def _qa(conn: Connection, ids: list[int]) -> pd.DataFrame:
     versions = _current_versions(conn, ids)
     vids = [int(v) for v in versions["version_id"]]
-    levels = read_qa_levels(conn, vids)
+    levels = queries.list_qa_levels(conn, vids)
     found = {(int(v), str(k)): (lvl, notes) for v, k, lvl, notes in levels.itertuples(index=False)}
     rows = []
     for vid, cid, name, rv in versions[["version_id", "component_id", "component", "row_version"]].itertuples(
@@ -369,17 +381,13 @@ def _qa(conn: Connection, ids: list[int]) -> pd.DataFrame:
     return _objects(pd.DataFrame(rows, columns=columns))
 
 
-def read_qa_levels(conn: Connection, version_ids: Sequence[int]) -> pd.DataFrame:
-    """``version_id, kind, level, notes`` of these versions' recorded QA levels.
-
-    TODO(data layer): move to ``panopticum_data.queries.entities`` (no bulk QA read exists there yet).
-    """
-    if not version_ids:
-        return pd.DataFrame(columns=["version_id", "kind", "level", "notes"])
-    stmt = select(m.QaLevel.version_id, m.QaLevel.kind, m.QaLevel.level, m.QaLevel.notes).where(
-        m.QaLevel.version_id.in_(list(version_ids))
+def _endpoints(conn: Connection, ids: list[int]) -> pd.DataFrame:
+    components = queries.list_components(conn)[["component_id", "name"]]
+    endpoints = queries.list_endpoints(conn).merge(
+        components.rename(columns={"name": "component"}), on="component", how="inner"
     )
-    return pd.DataFrame(conn.execute(stmt).all(), columns=["version_id", "kind", "level", "notes"])
+    out = _order(endpoints, ids, "pattern")
+    return _objects(out[["endpoint_id", "component_id", *SPECS["endpoints"].columns]])
 
 
 def _objects(frame: pd.DataFrame) -> pd.DataFrame:
@@ -400,6 +408,7 @@ _LOADERS: dict[str, Callable[[Connection, list[int]], pd.DataFrame]] = {
     "dependencies": _dependencies,
     "deployments": _deployments,
     "qa": _qa,
+    "endpoints": _endpoints,
 }
 
 
@@ -407,7 +416,8 @@ def split(frame: pd.DataFrame, ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame
     """(rows the person may change, the others)."""
     if ctx.editable is None or "component_id" not in frame:
         return frame, frame.iloc[0:0]
-    mine = frame["component_id"].map(lambda c: int(c) in ctx.editable)  # type: ignore[operator]
+    editable = ctx.editable
+    mine = frame["component_id"].map(lambda c: int(c) in editable)
     return frame[mine].reset_index(drop=True), frame[~mine].reset_index(drop=True)
 
 
@@ -438,11 +448,7 @@ def plan(
     return grids.make_plan(steps, [*errors, *more], spec.labels, edits, _warm(steps))
 
 
-_TOKEN_MODELS: dict[str, type[m.Base]] = {
-    "component": m.Component,
-    "version": m.ComponentVersion,
-    "deployment": m.Deployment,
-}
+_TOKEN_TABLES = {"component": "component", "version": "component_version", "deployment": "deployment"}
 
 
 def _warm(steps: Sequence[Step]) -> Callable[[Any], Any]:
@@ -451,14 +457,10 @@ def _warm(steps: Sequence[Step]) -> Callable[[Any], Any]:
     wanted: dict[str, set[int]] = {}
     for step in steps:
         if step.token is not None:
-            wanted.setdefault(step.token[0], set()).add(step.token[1])
-
-    def warm(session: Any) -> None:
-        for kind, ids in wanted.items():
-            model_ = _TOKEN_MODELS[kind]
-            session.scalars(select(model_).where(model_.id.in_(sorted(ids)))).all()  # type: ignore[attr-defined]
-
-    return warm
+            wanted.setdefault(_TOKEN_TABLES[step.token[0]], set()).add(step.token[1])
+        elif "endpoint_id" in step.kwargs:
+            wanted.setdefault("endpoint", set()).add(int(step.kwargs["endpoint_id"]))
+    return lambda session: preload_rows(session, wanted)
 
 
 def _label(grid: str, row: Mapping[str, Any], column: str) -> str:
@@ -467,6 +469,8 @@ def _label(grid: str, row: Mapping[str, Any], column: str) -> str:
         return f"{value} / {row.get('kind')}"
     if grid == "dependencies" and grids.norm(row.get("depends_on")):
         return f"{value} → {row.get('depends_on')}"
+    if grid == "endpoints" and grids.norm(row.get("pattern")):
+        return f"{value}: {row.get('pattern')}"
     return "" if value is None else str(value)
 
 
@@ -704,8 +708,8 @@ def _plan_dependencies(edits: Edits, ctx: Context, base: pd.DataFrame) -> Planne
         values = {**row.values}
         try:
             cid = _component_of(values.get("component"), ctx)
-        except BadCell as bad:
-            errors.append(CellError(row.pos, row.label, "Component", str(bad)))
+        except BadCell as refused:
+            errors.append(CellError(row.pos, row.label, "Component", str(refused)))
             continue
         clean, bad = _clean(
             Row(row.pos, row.label, {k: values.get(k) for k in cleaners}), cleaners, "dependencies"
@@ -805,8 +809,8 @@ def _plan_deployments(edits: Edits, ctx: Context, base: pd.DataFrame) -> Planned
     for row in edits.added:
         try:
             cid = _component_of(row.values.get("component"), ctx)
-        except BadCell as bad:
-            errors.append(CellError(row.pos, row.label, "Component", str(bad)))
+        except BadCell as refused:
+            errors.append(CellError(row.pos, row.label, "Component", str(refused)))
             continue
         values = {k: v for k, v in row.values.items() if k != "component"}
         clean, bad = _clean(Row(row.pos, row.label, values), cleaners, "deployments")
@@ -853,6 +857,55 @@ def _plan_qa(edits: Edits, ctx: Context, base: pd.DataFrame) -> Planned:
     return steps, errors
 
 
+def _pattern(value: Any) -> str:
+    pattern = grids.name(value, max_length=2048)
+    if any(ch.isspace() for ch in pattern):
+        raise BadCell("must not contain spaces: write the URL pattern as https://host/path/*")
+    return pattern
+
+
+def _read_endpoint(row: Row) -> dict[str, Any]:
+    """The endpoint as the grid read it: the services refuse the call when it changed since (the table
+    has no row_version)."""
+    return {
+        "pattern": row.base["pattern"],
+        "component": int(row.base["component_id"]),
+        "notes": grids.norm(row.base["notes"]),
+    }
+
+
+def _plan_endpoints(edits: Edits, ctx: Context, base: pd.DataFrame) -> Planned:
+    """Changes and deletions first (a pattern given up may be taken by a new row), then new rows."""
+    cleaners: dict[str, Callable[[Any], Any]] = {
+        "component": lambda v: _component_of(v, ctx),
+        "pattern": _pattern,
+        "notes": grids.text,
+    }
+    steps: list[Step] = []
+    errors: list[CellError] = []
+    for row in edits.changed:
+        clean, bad = _clean(row, cleaners, "endpoints")
+        errors += bad
+        if not bad:
+            kwargs = {"endpoint_id": row.id, "changes": clean, "expected": _read_endpoint(row)}
+            steps.append(Step(row.pos, row.label, update_endpoint, kwargs))
+    for row in edits.deleted:
+        kwargs = {"endpoint_id": row.id, "expected": _read_endpoint(row)}
+        steps.append(Step(row.pos, row.label, delete_endpoint, kwargs))
+    for row in edits.added:
+        values = {k: row.values.get(k) for k in cleaners}
+        clean, bad = _clean(Row(row.pos, row.label, values), cleaners, "endpoints")
+        errors += bad
+        if not bad:
+            steps.append(Step(row.pos, row.label, create_endpoint, clean))
+    final = [
+        (r.pos, r.label, r.values.get("pattern", r.base.get("pattern")))
+        for r in (*edits.changed, *edits.added)
+    ]
+    errors += grids.duplicates(final, SPECS["endpoints"].labels["pattern"])
+    return steps, errors
+
+
 _PLANNERS: dict[str, Callable[[Edits, Context, pd.DataFrame], Planned]] = {
     "components": _plan_components,
     "tags": _plan_tags,
@@ -861,6 +914,7 @@ _PLANNERS: dict[str, Callable[[Edits, Context, pd.DataFrame], Planned]] = {
     "dependencies": _plan_dependencies,
     "deployments": _plan_deployments,
     "qa": _plan_qa,
+    "endpoints": _plan_endpoints,
 }
 
 
@@ -902,30 +956,31 @@ def scope(grid: str, filters: OverviewFilters, page: int) -> Scope:
 
 
 def context(where: Scope, username: str | None) -> Context:
-    with read_connection(cached.current_engine()) as conn:
-        return read_context(conn, username=username, component_ids=where.component_ids)
+    """The page's context: the choices cached per data version; the person's rights read afresh."""
+    url, version = cached.key()
+    choices = cached.edit_choices(url, version, _TABLES)
+    with read_connection(cached.engine(url)) as conn:
+        editable = ui_queries.owned_component_ids(conn, username)
+    return make_context(choices, editable, username, where.component_ids)
 
 
-def _loader(where: Scope, ctx: Context) -> Callable[[], pd.DataFrame]:
-    def read() -> pd.DataFrame:
-        with read_connection(cached.current_engine()) as conn:
-            return split(load(conn, where.grid, where.component_ids), ctx)[0]
-
-    return read
+def _loader(where: Scope, ctx: Context, url: str, version: int) -> Callable[[], pd.DataFrame]:
+    """The rows of the scope the person may change, read at ``version`` (cached per data version)."""
+    return lambda: split(cached.edit_rows(url, version, where.grid, where.component_ids, load), ctx)[0]
 
 
 def read_only(where: Scope, ctx: Context) -> pd.DataFrame:
     """The rows of the scope the person may not change (shown apart, read-only)."""
     if ctx.editable is None:
         return pd.DataFrame()
-    with read_connection(cached.current_engine()) as conn:
-        return split(load(conn, where.grid, where.component_ids), ctx)[1]
+    url, version = cached.key()
+    return split(cached.edit_rows(url, version, where.grid, where.component_ids, load), ctx)[1]
 
 
 def grid_snapshot(where: Scope, ctx: Context, username: str | None) -> grids.Snapshot:
-    _, version = cached.key()
+    url, version = cached.key()
     key = (where.grid, where.component_ids, username)
-    return grids.snapshot(where.grid, key, version, _loader(where, ctx))
+    return grids.snapshot(where.grid, key, version, _loader(where, ctx, url, version))
 
 
 def save_grid(where: Scope, username: str | None) -> None:
@@ -945,9 +1000,9 @@ def save_grid(where: Scope, username: str | None) -> None:
 
 def reload_grid(where: Scope, username: str | None) -> None:
     ctx = context(where, username)
-    _, version = cached.key()
+    url, version = cached.key()
     spec = SPECS[where.grid]
-    grids.reload(where.grid, _loader(where, ctx), version, key=spec.key, columns=spec.columns)
+    grids.reload(where.grid, _loader(where, ctx, url, version), version, key=spec.key, columns=spec.columns)
 
 
 def discard_grid(where: Scope) -> None:
@@ -965,8 +1020,8 @@ def column_config(grid: str, ctx: Context, component_names: Sequence[str]) -> di
     labels = spec.labels
     people = sorted(ctx.people, key=lambda u: ctx.people[u].lower())
 
-    def person(u: str) -> str:
-        return f"{ctx.people.get(u, u)} ({u})"
+    def person(u: str | float | bool) -> str:
+        return f"{ctx.people.get(str(u), str(u))} ({u})"
 
     if grid == "components":
         config.update(
@@ -975,7 +1030,7 @@ def column_config(grid: str, ctx: Context, component_names: Sequence[str]) -> di
                 "life_status": cc.SelectboxColumn(
                     labels["life_status"],
                     options=list(LIFE_STATUSES),
-                    format_func=lambda s: LIFE_STATUS_LABELS.get(s, s),
+                    format_func=lambda s: LIFE_STATUS_LABELS.get(str(s), str(s)),
                 ),
                 "highly_loaded": cc.CheckboxColumn(labels["highly_loaded"]),
                 "tags": cc.MultiselectColumn(
@@ -1026,7 +1081,7 @@ def column_config(grid: str, ctx: Context, component_names: Sequence[str]) -> di
                     labels["type"],
                     options=list(DEPENDENCY_TYPES),
                     required=True,
-                    format_func=lambda t: DEPENDENCY_LABELS.get(t, t),
+                    format_func=lambda t: DEPENDENCY_LABELS.get(str(t), str(t)),
                     default="strong_rw",
                 ),
                 "notes": cc.TextColumn(labels["notes"], width="large"),
@@ -1049,6 +1104,23 @@ def column_config(grid: str, ctx: Context, component_names: Sequence[str]) -> di
             config[column] = cc.SelectboxColumn(
                 labels[column], options=list(ctx.options[table]), required=required
             )
+    elif grid == "endpoints":
+        config.update(
+            {
+                "endpoint_id": None,
+                "component": cc.SelectboxColumn(
+                    labels["component"], options=list(component_names), required=True, pinned=True
+                ),
+                "pattern": cc.TextColumn(
+                    labels["pattern"],
+                    required=True,
+                    max_chars=2048,
+                    width="large",
+                    help="The URLs this component serves, e.g. https://api.example.com/v2/orders*",
+                ),
+                "notes": cc.TextColumn(labels["notes"], width="large"),
+            }
+        )
     elif grid == "qa":
         config.update(
             {
@@ -1067,7 +1139,9 @@ def editable_names(ctx: Context) -> list[str]:
     return [
         n
         for n in ctx.component_names
-        if (cid := ctx.component_ids.get(n.lower())) in ctx.current_versions and ctx.may_edit(cid)
+        if (cid := ctx.component_ids.get(n.lower())) is not None
+        and cid in ctx.current_versions
+        and ctx.may_edit(cid)
     ]
 
 

@@ -1,5 +1,5 @@
-"""Edit: the registry in grids (/edit?grid=components|tags|versions|owners|dependencies|deployments|qa,
-narrowed with the dashboard's filters, e.g. ``&q=pay``).
+"""Edit: the registry in grids (/edit?grid=components|tags|versions|owners|dependencies|deployments|
+qa|endpoints, narrowed with the dashboard's filters, e.g. ``&q=pay``).
 
 Registered for logged-in people. Owners change the rows of their components; editors and admins all
 rows; the services check again. A save is one transaction and one change set; a save refused
@@ -81,4 +81,3 @@ others = model.read_only(where, ctx)
 if len(others):
     st.subheader("Read-only: components you do not own")
     st.dataframe(others, hide_index=True, column_order=model.column_order(grid))
-st.caption("Endpoints are not editable yet: the data layer has no endpoint service.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -443,3 +444,19 @@ def list_groups(conn: Connection) -> pd.DataFrame:
         .order_by(func.lower(m.PersonGroup.name), m.PersonGroup.id)
     )
     return frame(conn, stmt, columns=["group_id", "name", "description", "members"])
+
+
+def list_qa_levels(conn: Connection, version_ids: Sequence[int]) -> pd.DataFrame:
+    """``version_id, kind, level, notes`` of the QA levels recorded for these versions (kinds never
+    recorded are absent: they read as ``unknown``). One query."""
+    ids = sorted({int(v) for v in version_ids})
+    columns = ["version_id", "kind", "level", "notes"]
+    if not ids:
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+    qa = m.QaLevel
+    stmt = (
+        select(qa.version_id, qa.kind, qa.level, qa.notes)
+        .where(qa.version_id.in_(ids))
+        .order_by(qa.version_id, qa.kind)
+    )
+    return frame(conn, stmt, columns)

@@ -123,3 +123,32 @@ def sign_off_rights(conn: Connection, *, username: str | None, set_id: int) -> S
         return nothing
     finally:
         session.close()
+
+
+def owned_component_ids(conn: Connection, username: str | None) -> frozenset[int] | None:
+    """The components this person may change: None means every component (editors and admins);
+    otherwise those whose current version lists them in an owner role (the services' rule,
+    ``require_component_write``). Nothing for no, an unknown or an inactive user. Two queries."""
+    if not username:
+        return frozenset()
+    session = Session(bind=conn)
+    try:
+        actor = load_actor(session, username)
+    except NotFound:
+        return frozenset()
+    finally:
+        session.close()
+    if actor.is_editor:
+        return None
+    cv, current = m.ComponentVersion, m.Component.current_version_id
+    direct = (
+        select(m.Component.id)
+        .join(cv, cv.id == current)
+        .where((cv.maintainer_id == actor.person_id) | (cv.responsible_qa_id == actor.person_id))
+    )
+    listed = (
+        select(m.Component.id)
+        .join(m.VersionOwner, m.VersionOwner.version_id == current)
+        .where(m.VersionOwner.person_id == actor.person_id)
+    )
+    return frozenset(int(c) for c in conn.execute(union(direct, listed)).scalars())

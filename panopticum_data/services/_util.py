@@ -504,3 +504,22 @@ def finish(audit: Audit) -> None:
 def check_version(entity: str, obj: Any, expected: Any) -> None:
     """``_core.check_row_version`` after normalising ``expected`` (numpy ints, NaN for "not read")."""
     check_row_version(entity, obj, clean_row_version(expected))
+
+
+def preload(session: Session, model: type[Base], ids: Iterable[int]) -> None:
+    """Load the rows of ``model`` with these primary keys into the session in one query (chunks of
+    1,000 ids), so that the services' ``session.get`` finds them without a query each. Reads only."""
+    wanted = sorted({int(i) for i in ids})
+    key = table_of(model).primary_key.columns.values()[0]
+    for start in range(0, len(wanted), 1000):
+        session.scalars(select(model).where(key.in_(wanted[start : start + 1000]))).all()
+
+
+def preload_rows(session: Session, ids_by_table: Mapping[str, Iterable[int]]) -> None:
+    """``preload`` for each table named (e.g. ``{"component": [...], "component_version": [...]}``):
+    one query per table (per 1,000 ids). Unknown table names raise NotFound (field ``table``)."""
+    models = {mapper.class_.__tablename__: mapper.class_ for mapper in Base.registry.mappers}
+    for table, ids in ids_by_table.items():
+        if table not in models:
+            raise NotFound("table", table)
+        preload(session, models[table], ids)

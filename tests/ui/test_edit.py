@@ -163,9 +163,7 @@ def test_owners_edit_only_their_components(demo_url: str, monkeypatch: pytest.Mo
     at = page(demo_url, monkeypatch, "owner", grid="versions")
     editable = set(at.data_editor[0].value["component"])
     shown_read_only = set(at.dataframe[-1].value["component"])
-    owned = read(
-        demo_url, lambda c: queries.ui.sign_off_rights(c, username="owner", set_id=-1)
-    ).claim_components
+    owned = read(demo_url, queries.ui.owned_component_ids, "owner")
     names = read(demo_url, queries.list_components).set_index("component_id")["name"]
     assert editable == {names[c] for c in owned}
     assert CHECKOUT in editable
@@ -183,7 +181,7 @@ def test_the_services_refuse_a_plan_for_a_component_the_person_does_not_own(demo
     try:
         with read_connection(engine) as conn:
             others = [int(c) for c in queries.list_components(conn)["component_id"]]
-            owned = queries.ui.sign_off_rights(conn, username="owner", set_id=-1).claim_components
+            owned = queries.ui.owned_component_ids(conn, "owner")
             target = next(c for c in others if c not in (owned or set()))
             ctx = model.read_context(conn, username="admin", component_ids=[target])  # rights of an admin
             base = model.load(conn, "components", [target])
@@ -222,7 +220,7 @@ def test_owners_dependencies_and_qa_grids_save(demo_url: str, monkeypatch: pytes
     at = edit(at, {i: {"level": "high", "notes": "95% lines"}})
     assert not at.error, [e.value for e in at.error]
     vid = int(grid["version_id"].iloc[i])
-    qa = read(demo_url, model.read_qa_levels, [vid]).set_index("kind")
+    qa = read(demo_url, queries.list_qa_levels, [vid]).set_index("kind")
     assert (qa.loc["unit", "level"], qa.loc["unit", "notes"]) == ("high", "95% lines")
 
     at.button_group(key="grid").set_value("owners").run()
