@@ -7,7 +7,7 @@ and time typed in (UTC). Reads are cached per (database, data version, component
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -97,7 +97,9 @@ def section(data: ComponentPage) -> None:
     """The "As of" section: a moment picker, the profile then, and its differences with a second moment."""
     cid = int(data.component["component_id"])
     url, version = cached.key()
-    now = datetime.now(UTC).replace(microsecond=0)
+    # the next whole second: a whole second keeps the cache useful, and rounding down could fall
+    # before a change made earlier in this very second (it would then look undone)
+    now = (datetime.now(UTC) + timedelta(seconds=1)).replace(microsecond=0)
     st.subheader("As of a moment")
     times = change_times(url, version, cid)
     cols = st.columns(2)
