@@ -430,6 +430,10 @@ def plan(
     """The validated service calls that make the registry what the grid shows."""
     spec = SPECS[grid]
     label_column = "name" if grid == "components" else "component"
+    if state and state.get("deleted_rows") and shown is base:
+        # grids.diff, given ``shown is base``, compares only the edited positions, counted after the
+        # deleted rows are dropped: an edit below a deleted row would be lost. A copy: every row compared.
+        shown = shown.copy()
     edits = grids.diff(
         base,
         shown,
@@ -470,7 +474,7 @@ def _label(grid: str, row: Mapping[str, Any], column: str) -> str:
     if grid == "dependencies" and grids.norm(row.get("depends_on")):
         return f"{value} → {row.get('depends_on')}"
     if grid == "endpoints" and grids.norm(row.get("pattern")):
-        return f"{value}: {row.get('pattern')}"
+        return f"{value}: {row.get('pattern')}" if value is not None else str(row.get("pattern"))
     return "" if value is None else str(value)
 
 

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from panopticum_data import queries
 from panopticum_data.db import make_engine, read_connection, session_scope
 from panopticum_data.errors import PermissionDenied
-from panopticum_data.services import SYSTEM, update_component
+from panopticum_data.services import SYSTEM, register_component, update_component, update_endpoint
 from panopticum_ui import edit as model
 from panopticum_ui import grids
 from tests.ui.conftest import assert_clean, log_in, open_app, texts
@@ -261,3 +261,191 @@ def test_reapply_keeps_typed_cells_deleted_and_added_rows() -> None:
     assert [(r.id, dict(r.values)) for r in edits.changed] == [(1, {"a": "X"})]
     assert [r.id for r in edits.deleted] == [2]
     assert [r.values["a"] for r in edits.added] == ["new"]
+
+
+# --- endpoints ----------------------------------------------------------------------------------------
+
+PAY_API = "https://api.acme-shop.example/v2/payments*"
+CHECKOUT_API = "https://api.acme-shop.example/v2/checkout*"
+
+
+def endpoints(url: str) -> dict[str, tuple[str, Any]]:
+    """pattern -> (component, notes) of every endpoint."""
+    df = read(url, queries.list_endpoints)
+    return {p: (c, n) for p, c, n in df[["pattern", "component", "notes"]].itertuples(index=False)}
+
+
+def test_the_endpoints_grid_adds_changes_and_deletes_in_one_change_set(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = page(demo_url, monkeypatch, "admin", grid="endpoints")
+    assert set(at.data_editor[0].value["pattern"]) == set(endpoints(demo_url))
+    before = change_sets(demo_url)
+    new = "https://pay.acme-shop.example/refunds/*"
+    at = edit(
+        at,
+        {row_of(at, "pattern", PAY_API): {"pattern": PAY_API.replace("v2", "v3"), "notes": "moved to v3"}},
+        added=[{"component": PAYMENT, "pattern": new, "notes": "refunds"}],
+        deleted=[row_of(at, "pattern", CHECKOUT_API)],
+    )
+    assert at.success and "1 changed, 1 added, 1 deleted" in at.success[0].value, texts(at)
+    now = endpoints(demo_url)
+    assert now[PAY_API.replace("v2", "v3")] == (PAYMENT, "moved to v3")
+    assert now[new] == (PAYMENT, "refunds")
+    assert PAY_API not in now and CHECKOUT_API not in now
+    assert change_sets(demo_url) == before + 1
+    trail = read(demo_url, queries.list_audit, change_set_id=before + 1)
+    assert set(trail["entity"]) == {"endpoint"} and set(trail["actor"]) == {"admin"}
+    assert {"create", "update", "delete"} <= set(trail["action"])
+    # the grid shows the registry as saved
+    assert new in set(at.data_editor[0].value["pattern"])
+
+
+def test_the_endpoints_grid_names_each_invalid_cell_and_saves_nothing(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = page(demo_url, monkeypatch, "admin", grid="endpoints")
+    i = row_of(at, "pattern", PAY_API)
+    before, known = change_sets(demo_url), endpoints(demo_url)
+    at = edit(
+        at,
+        {i: {"pattern": "https://pay.example.com/a b"}},
+        added=[
+            {"component": PAYMENT, "pattern": "https://x.example.com/*"},
+            {"component": CHECKOUT, "pattern": "HTTPS://X.example.com/*"},
+            {"component": None, "pattern": "https://y.example.com/*"},
+        ],
+    )
+    message = at.error[0].value.replace("\\:", ":").replace("\\*", "*")
+    assert "Nothing was saved" in message
+    assert f"Row {i + 1} ({PAYMENT}: {PAY_API}), URL pattern: must not contain spaces" in message
+    assert "'HTTPS://X.example.com/*' is already in row" in message
+    assert "Row 18 (new: https://y.example.com/*), Component: is empty" in message
+    assert (change_sets(demo_url), endpoints(demo_url)) == (before, known)
+    # a pattern another component already serves: the service's refusal, on its row
+    at = page(demo_url, monkeypatch, "admin", grid="endpoints")
+    at = edit(at, {}, added=[{"component": PAYMENT, "pattern": "https://API.acme-shop.example/*"}])
+    message = at.error[0].value.replace("\\:", ":").replace("\\*", "*")
+    assert "Nothing was saved" in message and "is already an endpoint of 'API Gateway'" in message
+    assert (change_sets(demo_url), endpoints(demo_url)) == (before, known)
+
+
+def test_owners_change_the_endpoints_of_their_components_only(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = page(demo_url, monkeypatch, "owner", grid="endpoints")
+    owned = read(demo_url, queries.ui.owned_component_ids, "owner")
+    names = read(demo_url, queries.list_components).set_index("component_id")["name"]
+    mine = {names[c] for c in owned}
+    editable = set(at.data_editor[0].value["component"])
+    assert editable and editable <= mine and {PAYMENT, CHECKOUT} <= editable
+    assert "API Gateway" in set(at.dataframe[-1].value["component"])
+    before = change_sets(demo_url)
+    at = edit(at, {}, added=[{"component": "API Gateway", "pattern": "https://gw.example.com/*"}])
+    assert "you may not change 'API Gateway'" in at.error[0].value
+    assert change_sets(demo_url) == before
+    at = edit(at, {}, added=[{"component": PAYMENT, "pattern": "https://pay.example.com/*"}])
+    assert not at.error, [e.value for e in at.error]
+    assert endpoints(demo_url)["https://pay.example.com/*"][0] == PAYMENT
+
+
+def test_a_stale_endpoint_is_refused_and_the_typed_pattern_survives_a_reload(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = page(demo_url, monkeypatch, "admin", grid="endpoints")
+    i = row_of(at, "pattern", PAY_API)
+    endpoint_id = int(at.data_editor[0].value["endpoint_id"].iloc[i])
+    engine = make_engine(demo_url)  # someone else saves the row after the grid was read
+    try:
+        with session_scope(engine) as session:
+            update_endpoint(session, actor=SYSTEM, endpoint_id=endpoint_id, changes={"notes": "theirs"})
+    finally:
+        engine.dispose()
+    typed = PAY_API.replace("v2", "v3")
+    at = edit(at, {i: {"pattern": typed}})
+    message = at.error[0].value.replace("\\*", "*").replace("\\:", ":")
+    assert "someone else changed" in message and f"row {i + 1} ({PAYMENT}: {PAY_API})" in message
+    assert PAY_API in endpoints(demo_url)
+    at.button(key="reload_grid").click().run()
+    assert_clean(at)
+    j = row_of(at, "pattern", typed)
+    assert at.data_editor[0].value["notes"].iloc[j] == "theirs"
+    at.button(key="save_grid").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert endpoints(demo_url)[typed] == (PAYMENT, "theirs")
+
+
+def test_a_component_registered_elsewhere_is_offered_on_the_next_rerun(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page's choices are cached per data version: another process's save is seen at once."""
+    at = page(demo_url, monkeypatch, "admin", grid="endpoints")
+    engine = make_engine(demo_url)
+    try:
+        with session_scope(engine) as session:
+            register_component(session, actor=SYSTEM, name="Refund Service")
+    finally:
+        engine.dispose()
+    at.run()
+    at = edit(at, {}, added=[{"component": "Refund Service", "pattern": "https://refunds.example.com/*"}])
+    assert not at.error, [e.value for e in at.error]
+    assert endpoints(demo_url)["https://refunds.example.com/*"][0] == "Refund Service"
+
+
+def test_owned_component_ids_follow_the_services_rule(demo_url: str) -> None:
+    engine = make_engine(demo_url)
+    try:
+        with read_connection(engine) as conn:
+            owned = queries.ui.owned_component_ids(conn, "owner")
+            assert queries.ui.owned_component_ids(conn, "admin") is None
+            assert queries.ui.owned_component_ids(conn, "nobody") == frozenset()
+            assert queries.ui.owned_component_ids(conn, None) == frozenset()
+            every = [int(c) for c in queries.list_components(conn)["component_id"]]
+        assert owned
+        for cid in every:
+            assert (cid in owned) == read(
+                demo_url, queries.ui.may_edit_component, username="owner", component_id=cid
+            )
+    finally:
+        engine.dispose()
+
+
+def test_list_qa_levels_reads_the_recorded_levels(demo_url: str) -> None:
+    versions = read(demo_url, queries.list_versions)
+    vid = int(versions[versions["is_current"] & (versions["component"] == PAYMENT)]["version_id"].iloc[0])
+    levels = read(demo_url, queries.list_qa_levels, [vid, vid])
+    assert list(levels.columns) == ["version_id", "kind", "level", "notes"]
+    assert len(levels) and set(levels["version_id"]) == {vid}
+    assert not levels.duplicated(["version_id", "kind"]).any()
+    assert read(demo_url, queries.list_qa_levels, []).empty
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="grids.diff, given shown is base, matches edited positions after dropping the deleted rows "
+    "(reported; edit.plan works around it by passing a copy)",
+)
+def test_grids_diff_keeps_an_edit_below_a_deleted_row() -> None:
+    base = pd.DataFrame({"id": [1, 2], "a": ["x", "y"]})
+    state = {"edited_rows": {1: {"a": "Y"}}, "deleted_rows": [0], "added_rows": []}
+    edits = grids.diff(base, base, state, key="id", columns=["a"], label=lambda r: str(r.get("a")))
+    assert [(r.id, dict(r.values)) for r in edits.changed] == [(2, {"a": "Y"})]
+
+
+def test_a_plan_keeps_an_edit_below_a_deleted_row(demo_url: str) -> None:
+    engine = make_engine(demo_url)
+    try:
+        with read_connection(engine) as conn:
+            ids = [int(c) for c in queries.list_components(conn)["component_id"]][:3]
+            ctx = model.read_context(conn, username="admin", component_ids=ids)
+            base = model.load(conn, "endpoints", ids)
+    finally:
+        engine.dispose()
+    assert len(base) >= 2
+    state = {"edited_rows": {1: {"notes": "kept"}}, "deleted_rows": [0], "added_rows": []}
+    plan = model.plan("endpoints", base, base, state, ctx)
+    assert (plan.changed, plan.deleted) == (1, 1)
+    assert [s.kwargs["endpoint_id"] for s in plan.steps] == [
+        int(base["endpoint_id"][1]),
+        int(base["endpoint_id"][0]),
+    ]
