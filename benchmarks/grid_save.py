@@ -14,6 +14,7 @@ grid's copy is moved on the way a reload would see it (new values, row_version +
 from __future__ import annotations
 
 import argparse
+import atexit
 import itertools
 import random
 import shutil
@@ -37,14 +38,21 @@ EDITED = 100
 
 
 def _private_copy(engine: Engine) -> Engine:
-    """An engine on a copy of the SQLite registry (the cached benchmark data stays as generated)."""
+    """An engine on a copy of the SQLite registry, removed at exit. The original is only read: its
+    file and any WAL beside it are copied as they are, and the copy is checkpointed."""
     if engine.dialect.name != "sqlite" or not engine.url.database:
         return engine
-    target = Path(tempfile.mkdtemp(prefix="grid-save-")) / "registry.db"
-    with engine.connect() as conn:  # fold the WAL in, so that the file alone is the registry
+    directory = Path(tempfile.mkdtemp(prefix="grid-save-"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    source = Path(engine.url.database)
+    target = directory / "registry.db"
+    for suffix in ("", "-wal"):
+        if Path(f"{source}{suffix}").exists():
+            shutil.copyfile(f"{source}{suffix}", f"{target}{suffix}")
+    copy = make_engine(f"sqlite:///{target}")
+    with copy.connect() as conn:  # fold the copied WAL in
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    shutil.copyfile(engine.url.database, target)
-    return make_engine(f"sqlite:///{target}")
+    return copy
 
 
 def paths(engine: Engine, rng: random.Random) -> dict[str, Callable[[], None]]:
