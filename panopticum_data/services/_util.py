@@ -508,11 +508,14 @@ def check_version(entity: str, obj: Any, expected: Any) -> None:
 
 def preload(session: Session, model: type[Base], ids: Iterable[int]) -> None:
     """Load the rows of ``model`` with these primary keys into the session in one query (chunks of
-    1,000 ids), so that the services' ``session.get`` finds them without a query each. Reads only."""
+    1,000 ids), so that the services' ``session.get`` finds them without a query each. The session
+    holds its objects weakly: the rows are kept in ``session.info["preloaded"]`` until it closes.
+    Reads only."""
     wanted = sorted({int(i) for i in ids})
     key = table_of(model).primary_key.columns.values()[0]
+    kept: list[Any] = session.info.setdefault("preloaded", [])
     for start in range(0, len(wanted), 1000):
-        session.scalars(select(model).where(key.in_(wanted[start : start + 1000]))).all()
+        kept.extend(session.scalars(select(model).where(key.in_(wanted[start : start + 1000]))).all())
 
 
 def preload_rows(session: Session, ids_by_table: Mapping[str, Iterable[int]]) -> None:

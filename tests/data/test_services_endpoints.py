@@ -242,3 +242,25 @@ def test_calls_sharing_a_change_set_are_one_save(engine: sa.Engine, world: World
     assert f.change_set_count(engine) == before + 1
     actions = [(e.action, e.component_id) for e in f.last_change_set_events(engine) if e.field is None]
     assert actions == [("create", world.billing), ("create", world.ledger), ("delete", world.billing)]
+
+
+def test_preload_rows_loads_each_table_in_one_query(engine: sa.Engine, world: World) -> None:
+    """What a grid save does before its calls: the services then find the rows without a query."""
+    ids = [_make(engine, world, f"https://{n}.example.com/*") for n in range(3)]
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    with Session(engine) as s:
+        s.connection()  # connect (and its pragmas) before counting
+        sa.event.listen(engine, "before_cursor_execute", count)
+        try:
+            svc.preload_rows(s, {"endpoint": ids, "component": [world.billing, world.ledger]})
+            assert len(statements) == 2
+            assert all(s.get(Endpoint, i) is not None for i in ids)
+            assert len(statements) == 2  # found in the session
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", count)
+        with pytest.raises(NotFound, match="table"):
+            svc.preload_rows(s, {"no_such_table": [1]})
