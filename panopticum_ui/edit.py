@@ -879,7 +879,7 @@ def _read_endpoint(row: Row) -> dict[str, Any]:
 
 
 def _plan_endpoints(edits: Edits, ctx: Context, base: pd.DataFrame) -> Planned:
-    """Changes and deletions first (a pattern given up may be taken by a new row), then new rows."""
+    """Deletions, then changes, then new rows (a pattern given up may be taken by a later row)."""
     cleaners: dict[str, Callable[[Any], Any]] = {
         "component": lambda v: _component_of(v, ctx),
         "pattern": _pattern,
@@ -887,15 +887,15 @@ def _plan_endpoints(edits: Edits, ctx: Context, base: pd.DataFrame) -> Planned:
     }
     steps: list[Step] = []
     errors: list[CellError] = []
+    for row in edits.deleted:
+        kwargs = {"endpoint_id": row.id, "expected": _read_endpoint(row)}
+        steps.append(Step(row.pos, row.label, delete_endpoint, kwargs))
     for row in edits.changed:
         clean, bad = _clean(row, cleaners, "endpoints")
         errors += bad
         if not bad:
             kwargs = {"endpoint_id": row.id, "changes": clean, "expected": _read_endpoint(row)}
             steps.append(Step(row.pos, row.label, update_endpoint, kwargs))
-    for row in edits.deleted:
-        kwargs = {"endpoint_id": row.id, "expected": _read_endpoint(row)}
-        steps.append(Step(row.pos, row.label, delete_endpoint, kwargs))
     for row in edits.added:
         values = {k: row.values.get(k) for k in cleaners}
         clean, bad = _clean(Row(row.pos, row.label, values), cleaners, "endpoints")

@@ -347,6 +347,10 @@ def test_owners_change_the_endpoints_of_their_components_only(
     at = edit(at, {}, added=[{"component": PAYMENT, "pattern": "https://pay.example.com/*"}])
     assert not at.error, [e.value for e in at.error]
     assert endpoints(demo_url)["https://pay.example.com/*"][0] == PAYMENT
+    # a move between two of their components
+    at = edit(at, {row_of(at, "pattern", "https://pay.example.com/*"): {"component": CHECKOUT}})
+    assert not at.error, [e.value for e in at.error]
+    assert endpoints(demo_url)["https://pay.example.com/*"][0] == CHECKOUT
 
 
 def test_a_stale_endpoint_is_refused_and_the_typed_pattern_survives_a_reload(
@@ -445,7 +449,6 @@ def test_a_plan_keeps_an_edit_below_a_deleted_row(demo_url: str) -> None:
     state = {"edited_rows": {1: {"notes": "kept"}}, "deleted_rows": [0], "added_rows": []}
     plan = model.plan("endpoints", base, base, state, ctx)
     assert (plan.changed, plan.deleted) == (1, 1)
-    assert [s.kwargs["endpoint_id"] for s in plan.steps] == [
-        int(base["endpoint_id"][1]),
-        int(base["endpoint_id"][0]),
-    ]
+    calls = [(s.service.__name__, s.kwargs["endpoint_id"]) for s in plan.steps]
+    ids_ = [int(i) for i in base["endpoint_id"][:2]]
+    assert calls == [("delete_endpoint", ids_[0]), ("update_endpoint", ids_[1])]
