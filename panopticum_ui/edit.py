@@ -430,10 +430,6 @@ def plan(
     """The validated service calls that make the registry what the grid shows."""
     spec = SPECS[grid]
     label_column = "name" if grid == "components" else "component"
-    if state and state.get("deleted_rows") and shown is base:
-        # grids.diff, given ``shown is base``, compares only the edited positions, counted after the
-        # deleted rows are dropped: an edit below a deleted row would be lost. A copy: every row compared.
-        shown = shown.copy()
     edits = grids.diff(
         base,
         shown,

@@ -269,8 +269,9 @@ def diff(
     """The editor's edits as rows, compared with ``base`` by ``key`` (the id column): changed rows
     carry only the ``columns`` that differ; added rows (no id) every column; deleted rows their base."""
     final = final_frame(shown, state)
-    # rows the editor did not touch equal ``shown``; when ``shown`` is ``base`` they need no compare
-    touched = None if shown is not base else {int(p) for p in ((state or {}).get("edited_rows") or {})}
+    # rows the editor did not touch equal ``shown``; when ``shown`` is ``base`` they need no compare.
+    # The editor's edited positions count the rows as shown (before deletions): matched by id.
+    touched = None if shown is not base else _edited_ids(shown, state, key)
     by_id = {
         int(k): r for k, r in zip(base[key], base.to_dict("records"), strict=True) if norm(k) is not None
     }
@@ -285,7 +286,7 @@ def diff(
             continue
         seen.add(int(ident))
         old = by_id.get(int(ident))
-        if old is None or (touched is not None and pos - 1 not in touched):
+        if old is None or (touched is not None and int(ident) not in touched):
             continue
         cells = {c: row.get(c) for c in columns if not same(old.get(c), row.get(c))}
         if cells:
@@ -297,6 +298,17 @@ def diff(
         if ident not in seen
     ]
     return Edits(tuple(changed), tuple(added), tuple(deleted))
+
+
+def _edited_ids(shown: pd.DataFrame, state: Mapping[str, Any] | None, key: str) -> set[int]:
+    """The ids of the rows whose cells the editor changed (its positions count ``shown``'s rows)."""
+    ids = shown[key].tolist()
+    out: set[int] = set()
+    for pos in (state or {}).get("edited_rows") or {}:
+        i = int(pos)
+        if 0 <= i < len(ids) and norm(ids[i]) is not None:
+            out.add(int(norm(ids[i])))
+    return out
 
 
 def clean_cells(

@@ -424,11 +424,6 @@ def test_list_qa_levels_reads_the_recorded_levels(demo_url: str) -> None:
     assert read(demo_url, queries.list_qa_levels, []).empty
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="grids.diff, given shown is base, matches edited positions after dropping the deleted rows "
-    "(reported; edit.plan works around it by passing a copy)",
-)
 def test_grids_diff_keeps_an_edit_below_a_deleted_row() -> None:
     base = pd.DataFrame({"id": [1, 2], "a": ["x", "y"]})
     state = {"edited_rows": {1: {"a": "Y"}}, "deleted_rows": [0], "added_rows": []}

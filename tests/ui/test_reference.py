@@ -356,3 +356,43 @@ def test_plan_skips_blank_rows_and_edits_of_deleted_rows() -> None:
         ("update_reference", {"table": "vendor", "name": "B", "changes": {"name": "b"}}),
     ]
     assert p.counts() == "0 added, 1 changed, 1 deleted" and set(p.touched) == {1, 2}
+
+
+def test_an_edit_below_a_deleted_row_is_saved_with_the_deletion(
+    demo_url: str, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with session_scope(engine) as session:  # an unused row to delete, shown above others
+        create_reference(session, actor=SYSTEM, table="subcategory", name="Aaa spare", category="Commerce")
+    at = reference_page(demo_url, monkeypatch, "subcategory")
+    names = list(at.data_editor[0].value["name"])
+    gone = names.index("Aaa spare")
+    assert gone + 1 < len(names), "a row below the deleted one"
+    below = names[gone + 1]
+    before = last_change_set(engine)
+    edit(at, edited={gone + 1: {"description": "edited below a deletion"}}, deleted=[gone])
+    save(at)
+    assert not at.error, errors(at)
+    assert "0 added, 1 changed, 1 deleted" in texts(at)
+    after = rows(engine, "subcategory").set_index("name")
+    assert "Aaa spare" not in after.index
+    assert after.loc[below, "description"] == "edited below a deletion", "the edit was not lost"
+    events = events_after(engine, before)
+    assert events["change_set_id"].nunique() == 1
+    assert set(events["action"]) == {"update", "delete"}
+
+
+def test_plan_keeps_an_edit_below_a_deleted_row() -> None:
+    frame = pd.DataFrame(
+        {
+            "id": pd.array([1, 2, 3], dtype="Int64"),
+            "name": ["A", "B", "C"],
+            "used_by": pd.array([0, 0, 0], dtype="Int64"),
+        }
+    )
+    state = {"edited_rows": {2: {"name": "c2"}}, "added_rows": [], "deleted_rows": [0]}
+    p = ref.plan("vendor", frame, frame, state, {})
+    assert not p.errors
+    assert [(s.service.__name__, dict(s.kwargs)) for s in p.steps] == [
+        ("delete_reference", {"table": "vendor", "name": "A"}),
+        ("update_reference", {"table": "vendor", "name": "C", "changes": {"name": "c2"}}),
+    ]
