@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from panopticum_data.errors import PanopticumError, PermissionDenied, StaleWrite
 from panopticum_data.models import ChangeSet
 from panopticum_data.services import Actor
+from panopticum_data.services._util import ConcurrentWrite
 
 from . import actions
 from .style import md_text
@@ -429,7 +430,7 @@ def run(
         except StaleWrite as error:
             stale.append(f"row {step.row} ({step.label})")
             failed.add(step.row)
-            if error.expected is None:  # a failed flush (a concurrent write): the session is done
+            if isinstance(error, ConcurrentWrite):  # a failed flush: the session is done
                 break
         except PanopticumError as error:
             column = fields.get(error.field or "", error.field or "")

@@ -15,6 +15,8 @@ from panopticum_data import queries
 from panopticum_data.db import make_engine, read_connection, session_scope
 from panopticum_data.errors import PermissionDenied
 from panopticum_data.services import SYSTEM, register_component, update_component, update_endpoint
+from panopticum_data.services._util import ConcurrentWrite
+from panopticum_data.services.endpoints import StaleEndpoint
 from panopticum_ui import edit as model
 from panopticum_ui import grids
 from tests.ui.conftest import assert_clean, log_in, open_app, texts
@@ -377,6 +379,50 @@ def test_a_stale_endpoint_is_refused_and_the_typed_pattern_survives_a_reload(
     at.button(key="save_grid").click().run()
     assert not at.error, [e.value for e in at.error]
     assert endpoints(demo_url)[typed] == (PAYMENT, "theirs")
+
+
+def test_a_save_with_several_stale_endpoints_names_each_of_them(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = page(demo_url, monkeypatch, "admin", grid="endpoints")
+    grid = at.data_editor[0].value
+    rows = sorted([row_of(at, "pattern", PAY_API), row_of(at, "pattern", CHECKOUT_API)])
+    engine = make_engine(demo_url)  # someone else saves both rows after the grid was read
+    try:
+        with session_scope(engine) as session:
+            for i in rows:
+                endpoint_id = int(grid["endpoint_id"].iloc[i])
+                update_endpoint(session, actor=SYSTEM, endpoint_id=endpoint_id, changes={"notes": "theirs"})
+    finally:
+        engine.dispose()
+    before, known = change_sets(demo_url), endpoints(demo_url)
+    at = edit(at, {i: {"notes": "mine"} for i in rows})
+    message = at.error[0].value.replace("\\*", "*").replace("\\:", ":")
+    assert "someone else changed" in message
+    for i in rows:
+        assert f"row {i + 1} ({grid['component'].iloc[i]}: {grid['pattern'].iloc[i]})" in message
+    assert (change_sets(demo_url), endpoints(demo_url)) == (before, known)
+
+
+def test_run_stops_at_a_concurrent_write_but_names_every_stale_row() -> None:
+    called: list[int] = []
+
+    def stale(session: Any, *, n: int, **_: Any) -> None:
+        called.append(n)
+        raise StaleEndpoint(n, "notes", "read", "now")
+
+    def concurrent(session: Any, *, n: int, **_: Any) -> None:
+        called.append(n)
+        raise ConcurrentWrite("endpoint")
+
+    steps = [grids.Step(n, f"r{n}", stale, {"n": n}) for n in (1, 2)]
+    plan = grids.Plan(
+        (*steps, grids.Step(3, "r3", concurrent, {"n": 3}), grids.Step(4, "r4", stale, {"n": 4}))
+    )
+    with pytest.raises(grids.StaleRows) as refused:
+        grids.run(None, SYSTEM, None, plan)  # type: ignore[arg-type]
+    assert refused.value.rows == ("row 1 (r1)", "row 2 (r2)", "row 3 (r3)")
+    assert called == [1, 2, 3], "nothing is called after a failed flush"
 
 
 def test_a_component_registered_elsewhere_is_offered_on_the_next_rerun(
