@@ -45,7 +45,7 @@ from panopticum_data.services import (
 )
 from panopticum_data.services._util import clean_url
 
-from . import actions, cached
+from . import actions, cached, grids
 from .style import STATUS_COLOURS, STATUS_MARKS, component_href, mark, set_href
 
 PAGE_ROWS = 200  # components per heat-map page
@@ -418,15 +418,11 @@ def grid_config(mode: Mode) -> tuple[dict[str, Any], list[str]]:
     return config, disabled
 
 
-def _blank(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
-        return None
-    text = str(value)
-    return text if text.strip() else None
+_blank = grids.text  # a cell's text, None when blank (NaN, NA, spaces)
 
 
 def _differs(a: Any, b: Any) -> bool:
-    return _blank(a) != _blank(b)
+    return not grids.same(a, b)
 
 
 def cell_errors(edited: pd.DataFrame, mode: Mode) -> list[str]:
