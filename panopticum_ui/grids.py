@@ -538,24 +538,39 @@ def discard(name: str) -> None:
         snap.dropped = True
 
 
+def _ids(frame: pd.DataFrame, keys: Sequence[str]) -> list[tuple[int, ...] | None]:
+    """Each row's id: its ``keys`` cells as whole numbers (None for a row without one, e.g. added)."""
+    out: list[tuple[int, ...] | None] = []
+    for parts in zip(*(frame[k] for k in keys), strict=True):
+        values = [norm(v) for v in parts]
+        out.append(None if any(v is None for v in values) else tuple(int(v) for v in values))
+    return out
+
+
 def reapply(
-    base: pd.DataFrame, typed: pd.DataFrame, fresh: pd.DataFrame, *, key: str, columns: Sequence[str]
+    base: pd.DataFrame,
+    typed: pd.DataFrame,
+    fresh: pd.DataFrame,
+    *,
+    key: str | Sequence[str],
+    columns: Sequence[str],
 ) -> pd.DataFrame:
     """``fresh`` with what the user typed over it: cells of ``typed`` that differ from ``base``
-    (matched by ``key``), rows deleted in ``typed`` dropped, rows added in ``typed`` appended."""
-    old = {int(k): r for k, r in zip(base[key], base.to_dict("records"), strict=True)}
+    (matched by ``key``, one id column or several), rows deleted in ``typed`` dropped, rows added in
+    ``typed`` appended."""
+    keys = [key] if isinstance(key, str) else list(key)
+    old = {k: r for k, r in zip(_ids(base, keys), base.to_dict("records"), strict=True) if k is not None}
     out = fresh.copy().astype(object)
-    position = {int(k): i for i, k in enumerate(out[key]) if norm(k) is not None}
-    kept: set[int] = set()
+    position = {k: i for i, k in enumerate(_ids(out, keys)) if k is not None}
+    kept: set[tuple[int, ...]] = set()
     added: list[dict[str, Any]] = []
-    for row in typed.to_dict("records"):
-        ident = norm(row.get(key))
+    for ident, row in zip(_ids(typed, keys), typed.to_dict("records"), strict=True):
         if ident is None:
             added.append(row)
             continue
-        kept.add(int(ident))
-        i = position.get(int(ident))
-        before = old.get(int(ident))
+        kept.add(ident)
+        i = position.get(ident)
+        before = old.get(ident)
         if i is None or before is None:
             continue
         for column in columns:

@@ -509,19 +509,8 @@ def reapply(typed_base: pd.DataFrame, typed: pd.DataFrame, fresh: pd.DataFrame, 
     """``fresh`` with the values the user typed (cells that differ from what they had read)
     written over it, matched by (version, requirement)."""
     editable = _SIGN_EDITABLE if mode == "sign" else _CLAIM_EDITABLE
-    out = fresh.copy()
-    position = {
-        (int(v), int(r)): i
-        for i, (v, r) in enumerate(zip(out["version_id"], out["requirement_id"], strict=True))
-    }
-    for old, new in zip(typed_base.to_dict("records"), typed.to_dict("records"), strict=True):
-        i = position.get((int(old["version_id"]), int(old["requirement_id"])))
-        if i is None:
-            continue
-        for column in editable:
-            if _differs(old[column], new[column]):
-                out.loc[out.index[i], column] = new[column]
-    return out
+    out = grids.reapply(typed_base, typed, fresh, key=GRID_KEYS, columns=editable)
+    return out.astype(fresh.dtypes.to_dict())  # the grid's rows are fixed: the fresh rows' types hold
 
 
 def status_filters(
