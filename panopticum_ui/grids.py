@@ -35,8 +35,7 @@ from sqlalchemy.orm import Session
 
 from panopticum_data.errors import PanopticumError, PermissionDenied, StaleWrite
 from panopticum_data.models import ChangeSet
-from panopticum_data.services import Actor
-from panopticum_data.services._util import ConcurrentWrite
+from panopticum_data.services import Actor, ConcurrentWrite
 
 from . import actions
 from .style import md_text

@@ -1,7 +1,7 @@
 """Audited write services: every write to the registry goes through one of these."""
 
 from ._core import SYSTEM, Actor, Audit, begin_change, load_actor, open_change_set
-from ._util import preload_rows
+from ._util import ConcurrentWrite, preload_rows
 from .components import delete_component, register_component, set_tags, update_component
 from .deployments import add_deployment, remove_deployment, update_deployment
 from .endpoints import create_endpoint, delete_endpoint, update_endpoint
@@ -59,6 +59,7 @@ from .versions import (
 )
 
 __all__ = [
+    "ConcurrentWrite",
     "SYSTEM",
     "Actor",
     "Audit",

@@ -14,8 +14,13 @@ from streamlit.testing.v1 import AppTest
 from panopticum_data import queries
 from panopticum_data.db import make_engine, read_connection, session_scope
 from panopticum_data.errors import PermissionDenied
-from panopticum_data.services import SYSTEM, register_component, update_component, update_endpoint
-from panopticum_data.services._util import ConcurrentWrite
+from panopticum_data.services import (
+    SYSTEM,
+    ConcurrentWrite,
+    register_component,
+    update_component,
+    update_endpoint,
+)
 from panopticum_data.services.endpoints import StaleEndpoint
 from panopticum_ui import edit as model
 from panopticum_ui import grids
