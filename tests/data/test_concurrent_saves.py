@@ -113,10 +113,9 @@ def test_the_loser_sees_the_pages_conflict_message_naming_the_rows(registry: sa.
         assert set(queries.list_components(conn)["description"]) == {"typed by alice"}
 
 
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)  # about PostgreSQL's row locks
 def test_two_engines_race_on_postgresql_only_one_commits(db_url: str) -> None:
     """Separate engines (as two app processes would have) on the same rows."""
-    if not db_url.startswith("postgresql"):
-        pytest.skip("the cross-process case is about PostgreSQL's row locks")
     first, second = make_engine(db_url), make_engine(db_url)
     try:
         admin = Actor(person_id=None, username="system", access_role="admin")
