@@ -49,6 +49,8 @@ from .. import models as m
 from ..enums import LINK_KINDS, MULTI_OWNER_ROLES, QA_KINDS
 from ..errors import NotFound
 from ..services._core import to_text
+from ..services.components import COMPONENT_FIELDS
+from ..services.versions import VERSION_FIELDS
 from ._util import frame
 from .as_of import naive, utc
 
@@ -82,18 +84,7 @@ SECTIONS = (
 )
 PROFILE_COLUMNS = ["section", "field", "value"]
 DIFF_COLUMNS = ["section", "field", "before", "after"]
-COMPONENT_FIELDS = (
-    "name",
-    "description",
-    "life_status",
-    "type",
-    "category",
-    "subcategory",
-    "vendor",
-    "privacy_class",
-    "highly_loaded",
-)
-VERSION_FIELDS = ("version", "comments", "code_kloc", "api_is_public", "qa_applicable")
+# the fields the services audit: the rebuild covers exactly what the trail can hold
 SINGLE_ROLES = ("maintainer", "responsible_qa")
 STACK_TABLES: dict[str, tuple[Any, Any, Any]] = {
     "languages": (m.VersionLanguage, m.Language, m.VersionLanguage.language_id),
