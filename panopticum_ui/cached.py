@@ -24,6 +24,10 @@ from panopticum_data.queries import ui as ui_queries
 from panopticum_data.queries.detail import ComponentDetail, component_detail
 from panopticum_data.registry import Registry
 
+# Statuses also change with time alone (a verdict expires after its set's validity): reads that
+# derive them are recomputed at least this often (seconds), even when nothing was written.
+TIME_TTL = 3600
+
 
 @st.cache_resource
 def settings() -> Settings:
@@ -50,7 +54,7 @@ def key() -> tuple[str, int]:
     return settings().database_url, data_version()
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@st.cache_data(show_spinner=False, max_entries=4, ttl=TIME_TTL)
 def overview(url: str, version: int) -> pd.DataFrame:
     return Registry(engine(url)).overview()
 

@@ -45,7 +45,7 @@ def product_versions(url: str, version: int) -> tuple[str, ...]:
     return tuple(str(n) for n in frame["name"])
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16, ttl=cached.TIME_TTL)
 def readiness(url: str, version: int, product: str) -> Readiness | None:
     """The readiness of a product version (name, case-insensitive); None when there is no such one."""
     with read_connection(cached.engine(url)) as conn:

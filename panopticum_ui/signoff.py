@@ -46,7 +46,7 @@ from panopticum_data.services import (
 from panopticum_data.services._util import clean_url
 
 from . import actions, cached, grids
-from .style import STATUS_COLOURS, STATUS_MARKS, component_href, mark, set_href
+from .style import STATUS_COLOURS, STATUS_MARKS, component_href, mark, md_text, set_href
 
 PAGE_ROWS = 200  # components per heat-map page
 GRID_ROWS = 2000  # (component, requirement) rows per grid at most
@@ -125,7 +125,7 @@ def component_ids(url: str, version: int, filters: OverviewFilters) -> tuple[int
         return tuple(int(i) for i in apply_filters(conn, frame, filters)["component_id"])
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16, ttl=cached.TIME_TTL)
 def heatmap(
     url: str,
     version: int,
@@ -253,7 +253,7 @@ def heatmap_figure(hm: Heatmap) -> go.Figure:
             dtype=object,
         ).T
         custom[rows, cols] = details
-    labels = _column_labels(hm.requirements)
+    labels = [html.escape(label) for label in _column_labels(hm.requirements)]  # plotly reads some HTML
     y = list(hm.components)  # the axis shows linked, escaped names; hover the escaped name
     hover = (
         "<b>%{customdata[7]}</b><br>%{customdata[0]}<br>owner: %{customdata[1]}<br>"
@@ -291,7 +291,7 @@ def table_view(hm: Heatmap) -> tuple[pd.DataFrame, dict[str, Any]]:
         ).reindex(index=hm.components, columns=hm.requirements)
         for j, (title, label) in enumerate(zip(hm.requirements, labels, strict=True)):
             out[f"r{j}"] = [mark(s) if isinstance(s, str) else "" for s in wide[title].to_numpy()]
-            config[f"r{j}"] = cc.TextColumn(label, help=title)
+            config[f"r{j}"] = cc.TextColumn(label, help=md_text(title))
     return out, config
 
 
@@ -313,6 +313,13 @@ class Snapshot:
     generation: int = 0
     messages: list[str] = field(default_factory=list)
     stale: bool = False
+
+
+def has_edits(state: Any) -> bool:
+    """Whether a data editor's state holds typed changes."""
+    return isinstance(state, dict) and any(
+        state.get(k) for k in ("edited_rows", "added_rows", "deleted_rows")
+    )
 
 
 def editor_key(mode: Mode, generation: int) -> str:
@@ -548,7 +555,7 @@ def save(mode: Mode, snap: Snapshot, edited: pd.DataFrame, set_id: int) -> int |
 # --- all sets ------------------------------------------------------------------------------------------
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@st.cache_data(show_spinner=False, max_entries=4, ttl=cached.TIME_TTL)
 def all_sets(url: str, version: int) -> pd.DataFrame:
     with read_connection(cached.engine(url)) as conn:
         return all_sets_heatmap(conn)
@@ -575,12 +582,20 @@ def all_sets_figure(page: pd.DataFrame) -> go.Figure:
         [STATUS_MARKS[v][0] if isinstance(v, str) and v in STATUS_MARKS else "" for v in row]
         for row in values
     ]
-    hover = [
-        [STATUS_LABELS.get(v, "no requirements") if isinstance(v, str) else "no requirements" for v in row]
-        for row in values
-    ]
     names = [str(n) for n in page["component"]]
-    hover_text = "%{y}<br>%{x}: <b>%{customdata}</b><extra></extra>"
+    sets_escaped = [html.escape(c) for c in columns]
+    hover = [  # [component, set, status], escaped: plotly reads some HTML in hover text
+        [
+            [
+                html.escape(name),
+                sets_escaped[j],
+                STATUS_LABELS.get(v, "no requirements") if isinstance(v, str) else "no requirements",
+            ]
+            for j, v in enumerate(row)
+        ]
+        for name, row in zip(names, values, strict=True)
+    ]
+    hover_text = "%{customdata[0]}<br>%{customdata[1]}: <b>%{customdata[2]}</b><extra></extra>"
     fig = go.Figure(_status_heatmap(z, columns, names, text, hover, hover_text, "set status"))
     _linked_names(fig, names)
     fig.update_xaxes(
@@ -600,7 +615,7 @@ def share_by_set_figure(shares: pd.DataFrame) -> go.Figure:
     fig = go.Figure(
         go.Bar(
             x=(shares["share_ready"] * 100).round(1),
-            y=shares["set"],
+            y=[html.escape(str(n)) for n in shares["set"]],
             orientation="h",
             marker_color=HEAT_COLOURS["ready"],
             customdata=np.stack([shares["ready"], shares["applicable"]], axis=1).tolist(),
@@ -629,8 +644,8 @@ def share_by_category_figure(shares: pd.DataFrame) -> go.Figure:
     fig = go.Figure(
         go.Heatmap(
             z=pct.to_numpy().tolist(),
-            x=sets_order,
-            y=[str(c) for c in wide.index],
+            x=[html.escape(str(n)) for n in sets_order],
+            y=[html.escape(str(c)) for c in wide.index],
             zmin=0,
             zmax=100,
             colorscale="Cividis",

@@ -174,8 +174,20 @@ else:
     scope = (mode, info.set_id, version_ids, only_open)
     snap: so.Snapshot | None = st.session_state.get(snap_key)
     if snap is None or snap.scope != scope:
+        # other rows: a new editor (the old one's edits are by position and would land on them)
+        generation = 0 if snap is None else snap.generation + 1
+        dropped = snap is not None and so.has_edits(
+            st.session_state.get(so.editor_key(mode, snap.generation))
+        )
+        if snap is not None:
+            st.session_state.pop(so.editor_key(mode, snap.generation), None)
         rows = so.read_grid_rows(url, info.set_id, version_ids, mode, only_open)
-        snap = so.Snapshot(scope, rows, rows.copy())
+        snap = so.Snapshot(scope, rows, rows.copy(), generation=generation)
+        if dropped:
+            snap.messages = [
+                "Your edits were not saved: the grid's rows changed (filters, page, or someone "
+                "else's change to what matches them). Nothing was written; please enter them again."
+            ]
         st.session_state[snap_key] = snap
     if mode == "claim" and not version_ids:
         st.info("None of the components on this page is yours to claim.", icon=":material/person_off:")

@@ -151,7 +151,8 @@ def _sign_page(url: str, monkeypatch: pytest.MonkeyPatch, component: str) -> App
     return at
 
 
-def _edit(at: AppTest, mode: str, edits: dict[int, dict[str, Any]], generation: int = 0) -> AppTest:
+def _edit(at: AppTest, mode: str, edits: dict[int, dict[str, Any]]) -> AppTest:
+    generation = at.session_state[f"signoff_grid_{mode}"].generation  # the grid as drawn
     at.session_state[so.editor_key(mode, generation)] = {  # type: ignore[arg-type]
         "edited_rows": edits,
         "added_rows": [],
@@ -305,3 +306,24 @@ def test_rights_are_read_again_on_save(demo_url: str, monkeypatch: pytest.Monkey
     assert "You may no longer use the sign grid of this set: nothing was saved." in texts(at)
     assert "sign" not in views(at) and at.get("plotly_chart")
     pd.testing.assert_frame_equal(grid_rows(demo_url, SEC, PAYMENT), before)
+
+
+def test_typed_values_never_land_on_other_rows(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Edits are by position in the editor: when the grid's rows change under them (another page,
+    other filters, someone else's change to what matches), they are dropped with a message, never
+    applied to the new rows."""
+    at = _sign_page(demo_url, monkeypatch, PAYMENT)
+    before = statuses(demo_url, SEC)
+    generation = at.session_state["signoff_grid_sign"].generation
+    at.session_state[so.editor_key("sign", generation)] = {  # type: ignore[arg-type]
+        "edited_rows": {0: {"signee_notes": "typed for the first row"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.toggle(key="grid_open_sign").set_value(True).run()  # other rows: only those awaiting a verdict
+    assert_clean(at)
+    assert "Your edits were not saved: the grid's rows changed" in texts(at)
+    assert at.session_state["signoff_grid_sign"].generation == generation + 1
+    at.button(key="signoff_grid_sign_save").click().run()
+    assert "typed for the first row" not in set(statuses(demo_url, SEC)["signee_notes"].dropna())
+    pd.testing.assert_frame_equal(statuses(demo_url, SEC), before)

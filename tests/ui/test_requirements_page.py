@@ -3,6 +3,7 @@ and per category, against the data layer; the dashboard's filters narrow all thr
 
 from __future__ import annotations
 
+import html
 import json
 from typing import Any
 
@@ -33,12 +34,12 @@ def test_all_sets_heatmap_and_shares_match_the_data_layer(
     by_set, by_category = share_ready_by_set(heat), share_ready_by_category(heat)
     bars, categories, matrix = (json.loads(c.proto.spec)["data"][0] for c in at.get("plotly_chart"))
     # share ready per set: one bar per set, the share in percent, ready / applicable in the hover
-    assert list(bars["y"]) == list(by_set["set"])
+    assert list(bars["y"]) == [html.escape(s) for s in by_set["set"]]  # plotly reads some HTML
     assert [c[0] for c in bars["customdata"]] == list(by_set["ready"])
     assert [c[1] for c in bars["customdata"]] == list(by_set["applicable"])
     # per category × set
-    assert categories["x"] == list(by_set["set"])
-    assert sorted(categories["y"]) == sorted(by_category["category"].unique())
+    assert categories["x"] == [html.escape(s) for s in by_set["set"]]
+    assert sorted(categories["y"]) == sorted(html.escape(c) for c in by_category["category"].unique())
     # the matrix: every component, every set, coloured by its set status
     assert matrix["y"] == list(heat["component"]) and matrix["x"] == heat.attrs["set_columns"]
     codes = {s: i for i, s in enumerate(so.HEAT_STATUSES)}
