@@ -494,7 +494,9 @@ def snapshot(
 
 def _needs_reading(snap: Snapshot, scope: tuple[Any, ...], data_version: int) -> bool:
     """A dropped snapshot or a new scope; or the registry changed and the grid holds no edits and
-    no stale save (nothing to lose)."""
+    no stale save (nothing to lose). Known limit: values typed in a form but not yet submitted are
+    not visible here, so a rerun caused by a widget outside the form after someone else's write
+    redraws the grid without them (nothing is written; no edit lands on another row)."""
     if snap.dropped or snap.scope != scope:
         return True
     pending = has_edits(st.session_state.get(snap.key))
