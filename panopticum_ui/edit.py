@@ -234,6 +234,7 @@ SPECS: dict[str, GridSpec] = {
         error_fields={"component_id": "component", "endpoint_id": "pattern"},
     ),
 }
+VERSION_ROW_VERSIONS = "version_row_versions"  # dependencies grid: base.attrs, version id -> row_version
 SPECS["components"] = GridSpec(**{**SPECS["components"].__dict__, "shown": SPECS["components"].columns})
 SPECS["deployments"] = GridSpec(**{**SPECS["deployments"].__dict__, "shown": SPECS["deployments"].columns})
 
@@ -349,7 +350,9 @@ def _dependencies(conn: Connection, ids: list[int]) -> pd.DataFrame:
         ["dependency_id", "version_id", "component_id", "component", "depends_on", "type", "notes"]
     ].copy()
     out["row_version"] = [rv.get(int(v)) for v in out["version_id"]]
-    return _objects(out)
+    frame = _objects(out)
+    frame.attrs[VERSION_ROW_VERSIONS] = {int(v): int(r) for v, r in rv.items()}  # those without a row too
+    return frame
 
 
 def _deployments(conn: Connection, ids: list[int]) -> pd.DataFrame:
@@ -743,18 +746,28 @@ def _plan_dependencies(edits: Edits, ctx: Context, base: pd.DataFrame) -> Planne
                 full.append(DependencySpec(str(depends_on), str(kind), grids.norm(notes)))
         full += [s for k, s in specs.items() if k < 0]
         row = first_row[vid]
-        expected = _version_row_version(row, base, vid)
+        expected = _version_row_version(base, vid)
+        if expected is None:  # the component's current version is not the one the grid read
+            errors.append(CellError(row.pos, row.label, "Component", _NOT_READ))
+            continue
         kwargs = {"version_id": vid, "dependencies": full}
         steps.append(Step(row.pos, row.label, set_dependencies, kwargs, ("version", vid), expected))
     return steps, errors
 
 
-def _version_row_version(row: Row, base: pd.DataFrame, vid: int) -> int | None:
-    """The version's row_version as read (None for a version with no dependency row in the grid)."""
-    if row.base:
-        return int(row.base["row_version"])
-    known = base[base["version_id"] == vid]["row_version"]
-    return int(known.iloc[0]) if len(known) else None
+_NOT_READ = "its current version changed since the grid was loaded: reload the grid and add the row again"
+
+
+def _version_row_version(base: pd.DataFrame, vid: int) -> int | None:
+    """The version's row_version as the grid read it, with or without dependency rows (the loader
+    keeps them in ``base.attrs``); None: the grid did not read this version."""
+    known: Mapping[int, int] = base.attrs.get(VERSION_ROW_VERSIONS, {})
+    if vid in known:
+        return int(known[vid])
+    if "version_id" not in base:
+        return None
+    rows = base[base["version_id"] == vid]["row_version"]
+    return int(rows.iloc[0]) if len(rows) else None
 
 
 def _plan_deployments(edits: Edits, ctx: Context, base: pd.DataFrame) -> Planned:

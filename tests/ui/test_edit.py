@@ -17,6 +17,7 @@ from panopticum_data.errors import PermissionDenied
 from panopticum_data.services import (
     SYSTEM,
     ConcurrentWrite,
+    add_dependency,
     register_component,
     update_component,
     update_endpoint,
@@ -65,7 +66,7 @@ def edit(
     deleted: list[int] | None = None,
 ) -> AppTest:
     editor = at.data_editor[0]
-    at.session_state[editor.key] = {  # type: ignore[arg-type]
+    at.session_state[editor.key] = {  # type: ignore[index]
         "edited_rows": edited,
         "added_rows": added or [],
         "deleted_rows": deleted or [],
@@ -253,6 +254,32 @@ def test_owners_dependencies_and_qa_grids_save(demo_url: str, monkeypatch: pytes
     # a self-dependency is refused with the service's reason, on its row
     at = edit(at, {}, added=[{"component": PAYMENT, "depends_on": PAYMENT, "type": "weak_ro"}])
     assert "cannot depend on itself" in at.error[0].value
+
+
+def test_a_dependency_added_elsewhere_to_a_version_the_grid_read_without_any_is_not_lost(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A version with no dependency row when the grid was read is still guarded: its row_version is
+    read with the grid, so a save over someone else's new dependency is refused as stale."""
+    engine = make_engine(demo_url)
+    try:
+        with session_scope(engine) as session:
+            cid = register_component(session, actor=SYSTEM, name="Quokka Ledger").id
+        at = page(demo_url, monkeypatch, "admin", q="quokka", grid="dependencies")
+        assert len(at.data_editor[0].value) == 0  # no dependency row for its version
+        versions = read(demo_url, queries.list_versions)
+        vid = int(versions[versions["is_current"] & (versions["component_id"] == cid)]["version_id"].iloc[0])
+        with session_scope(engine) as session:  # someone else adds a dependency after the grid was read
+            add_dependency(session, actor=SYSTEM, version_id=vid, component=CHECKOUT, type="weak_ro")
+    finally:
+        engine.dispose()
+    before = change_sets(demo_url)
+    at = edit(at, {}, added=[{"component": "Quokka Ledger", "depends_on": PAYMENT, "type": "strong_rw"}])
+    message = at.error[0].value
+    assert "someone else changed" in message and "row 1 (new\\: Quokka Ledger → Payment Service)" in message
+    assert change_sets(demo_url) == before
+    deps = read(demo_url, queries.list_dependencies, current_only=True)
+    assert list(deps[deps["component"] == "Quokka Ledger"]["depends_on"]) == [CHECKOUT]
 
 
 def test_reapply_keeps_typed_cells_deleted_and_added_rows() -> None:
