@@ -6,7 +6,9 @@ needs the right on both. Patterns are unique, ignoring case.
 
 The ``endpoint`` table has no row_version: a caller that read an endpoint passes the values it read as
 ``expected`` (any of ``pattern``, ``component``, ``notes``); when the row holds something else now,
-the call is refused with StaleWrite (field: the first field that differs).
+the call is refused with StaleWrite (field: the first field that differs). The row is locked
+(SELECT … FOR UPDATE) before it is compared, so of two concurrent saves the second waits and then
+compares against the first one's values.
 
 Audit: entity ``endpoint``, fields ``pattern``, ``component`` (by name) and ``notes``, component_id =
 the component that serves it; a move records its ``component`` event on both components.
@@ -20,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..errors import InvalidValue, StaleWrite
+from ..errors import InvalidValue, NotFound, StaleWrite
 from ..models import ChangeSet, Component, Endpoint
 from ._core import Actor, begin_change, component_name, require_component_write
 from ._util import (
@@ -110,7 +112,7 @@ def update_endpoint(
     component it moves to), StaleWrite (``expected`` differs from the row), InvalidValue (a field
     unknown or malformed), DuplicateName (pattern); nothing is written then.
     """
-    endpoint = get_row(session, Endpoint, endpoint_id, "endpoint_id")
+    endpoint = _load_for_write(session, endpoint_id)
     require_component_write(session, actor, endpoint.component_id, "change the endpoints of this component")
     check_endpoint(session, endpoint, expected)
     check_keys(changes, ENDPOINT_FIELDS, "endpoint")
@@ -157,7 +159,7 @@ def delete_endpoint(
 ) -> None:
     """Delete an endpoint. Raises NotFound, PermissionDenied, StaleWrite, InvalidValue (``expected``
     names a field that is not the endpoint's); nothing is written then."""
-    endpoint = get_row(session, Endpoint, endpoint_id, "endpoint_id")
+    endpoint = _load_for_write(session, endpoint_id)
     cid = endpoint.component_id
     require_component_write(session, actor, cid, "delete the endpoints of this component")
     check_endpoint(session, endpoint, expected)
@@ -199,6 +201,22 @@ def check_endpoint(session: Session, endpoint: Endpoint, expected: Mapping[str, 
             same = (None if is_blank(read) else read) == (None if is_blank(now) else now)
         if not same:
             raise StaleEndpoint(endpoint.id, field, read, now)
+
+
+def _load_for_write(session: Session, endpoint_id: Any) -> Endpoint:
+    """The endpoint, locked until the transaction ends and read afresh, so that ``check_endpoint``
+    compares what is committed now and a save racing this one waits, then sees this one's values
+    (PostgreSQL, READ COMMITTED). SQLite has no row locks: its writes start with BEGIN IMMEDIATE,
+    one at a time, and the row (perhaps preloaded in this transaction) is current already."""
+    if session.get_bind().dialect.name == "sqlite":
+        return get_row(session, Endpoint, endpoint_id, "endpoint_id")
+    key = int_like(endpoint_id)
+    endpoint = (
+        session.get(Endpoint, key, with_for_update=True, populate_existing=True) if key is not None else None
+    )
+    if endpoint is None:
+        raise NotFound("endpoint_id", endpoint_id)
+    return endpoint
 
 
 def _ensure_unique(session: Session, pattern: str, *, exclude_id: int | None = None) -> None:

@@ -15,7 +15,14 @@ import sqlalchemy as sa
 from panopticum_data import queries
 from panopticum_data.db import make_engine, read_connection, session_scope
 from panopticum_data.errors import StaleWrite
-from panopticum_data.services import Actor, add_user, load_actor, open_change_set, register_component
+from panopticum_data.services import (
+    Actor,
+    add_user,
+    create_endpoint,
+    load_actor,
+    open_change_set,
+    register_component,
+)
 from panopticum_ui import edit as model
 from panopticum_ui import grids
 
@@ -45,7 +52,11 @@ def _plan(engine: sa.Engine, username: str, description: str) -> tuple[grids.Pla
 
 
 def _race(engine: sa.Engine) -> dict[str, BaseException | None]:
-    plans = {who: _plan(engine, who, f"typed by {who}")[0] for who in ("alice", "bob")}
+    return _run_race(engine, {who: _plan(engine, who, f"typed by {who}")[0] for who in ("alice", "bob")})
+
+
+def _run_race(engine: sa.Engine, plans: dict[str, grids.Plan]) -> dict[str, BaseException | None]:
+    """Each person's plan saved in their own thread and transaction, at the same time."""
     barrier = threading.Barrier(2)
     outcome: dict[str, BaseException | None] = {}
     # PostgreSQL: both transactions are open and have written their change set before either
@@ -157,3 +168,41 @@ def test_two_engines_race_on_postgresql_only_one_commits(db_url: str) -> None:
     finally:
         first.dispose()
         second.dispose()
+
+
+def _endpoint_plan(engine: sa.Engine, username: str, notes: str) -> grids.Plan:
+    """The person's endpoints grid, read now, with every row's notes changed."""
+    with read_connection(engine) as conn:
+        ids = [int(i) for i in queries.list_components(conn)["component_id"]]
+        ctx = model.read_context(conn, username=username, component_ids=ids)
+        base = model.load(conn, "endpoints", ids)
+    state = {"edited_rows": {i: {"notes": notes} for i in range(len(base))}}
+    return model.plan("endpoints", base, base, state, ctx)
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)  # about PostgreSQL's row locks
+def test_two_concurrent_endpoint_saves_one_wins_nothing_is_lost(registry: sa.Engine) -> None:
+    """Endpoints have no row_version: the services compare the values read, on the row locked first,
+    so the second save waits for the first and then finds its values (READ COMMITTED)."""
+    admin = Actor(person_id=None, username="system", access_role="admin")
+    with session_scope(registry) as session:
+        for i in range(ROWS):
+            create_endpoint(
+                session, actor=admin, component=f"Component {i}", pattern=f"https://c{i}.example.com/*"
+            )
+    with read_connection(registry) as conn:
+        sets_before = queries.data_version(conn)
+    outcome = _run_race(
+        registry, {who: _endpoint_plan(registry, who, f"typed by {who}") for who in ("alice", "bob")}
+    )
+    winners = [who for who, error in outcome.items() if error is None]
+    assert len(winners) == 1, outcome
+    ((loser, error),) = ((w, e) for w, e in outcome.items() if e is not None)
+    assert isinstance(error, StaleWrite), repr(error)
+    with read_connection(registry) as conn:
+        endpoints = queries.list_endpoints(conn)
+        trail = queries.list_audit(conn, entity="endpoint")
+    assert len(endpoints) == ROWS and set(endpoints["notes"]) == {f"typed by {winners[0]}"}
+    saved = trail[trail["change_set_id"] > sets_before]
+    assert len(saved) == ROWS and set(saved["actor"]) == {winners[0]}
+    assert not (saved["actor"] == loser).any()
