@@ -181,9 +181,10 @@ class Rows:
     parents: Mapping[str, tuple[str, ...]]
 
 
-def read_rows(conn: Connection, table: str) -> Rows:
-    """``id``, the editable columns and ``used_by`` (two queries, three with a parent column)."""
-    raw = queries.list_reference(conn, table)
+def read_rows(conn: Connection, table: str, *, for_update: bool = False) -> Rows:
+    """``id``, the editable columns and ``used_by`` (two queries, three with a parent column).
+    ``for_update``: the table's rows stay locked until the transaction ends (a save's stale check)."""
+    raw = queries.list_reference(conn, table, for_update=for_update)
     out = pd.DataFrame({"id": pd.array([int(v) for v in raw["id"]], dtype="Int64")})
     parents: dict[str, tuple[str, ...]] = {}
     for f in fields(table):
@@ -295,10 +296,11 @@ def stale_rows(touched: Mapping[int, Row], current: pd.DataFrame, columns: Seque
 
 
 def _run(session: Session, actor: Actor, change_set: ChangeSet | None, p: Plan, table: str) -> int | None:
-    """Refuse stale rows (read again in this transaction); then each call in a savepoint, so that
-    every refused row is reported; any refusal -> GridRefused (the caller rolls back)."""
+    """Refuse stale rows (read again in this transaction, locked first: a concurrent save waits for
+    this one, then compares with its values); then each call in a savepoint, so that every refused
+    row is reported; any refusal -> GridRefused (the caller rolls back)."""
     columns = [f.name for f in fields(table)]
-    stale = stale_rows(p.touched, read_rows(session.connection(), table).frame, columns)
+    stale = stale_rows(p.touched, read_rows(session.connection(), table, for_update=True).frame, columns)
     if stale:
         raise StaleRows(stale)
     lab = labels(table)

@@ -311,8 +311,11 @@ def list_requirements(conn: Connection) -> pd.DataFrame:
     return frame(conn, stmt)
 
 
-def list_reference(conn: Connection, table: str) -> pd.DataFrame:
-    """A reference table's rows with a `used_by` count of the rows that point at each one."""
+def list_reference(conn: Connection, table: str, *, for_update: bool = False) -> pd.DataFrame:
+    """A reference table's rows with a `used_by` count of the rows that point at each one.
+
+    ``for_update``: lock the table's rows until the transaction ends (SELECT ... FOR UPDATE OF the
+    table; SQLite has no row locks and ignores it), for a save that compares them with an earlier read."""
     model = m.REFERENCE_MODELS[table]
     tbl = model.__table__
     cols = [c for c in tbl.columns]
@@ -334,6 +337,8 @@ def list_reference(conn: Connection, table: str) -> pd.DataFrame:
             .outerjoin(total, total.c.ref_id == tbl.c.id)
             .order_by(func.lower(tbl.c.name))
         )
+    if for_update:
+        stmt = stmt.with_for_update(of=tbl)
     df = frame(conn, stmt)
     if "used_by" not in df:
         df["used_by"] = 0
