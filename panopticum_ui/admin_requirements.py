@@ -47,7 +47,7 @@ from panopticum_data.services import (
     update_requirement_set,
 )
 
-from . import actions, cached
+from . import actions, cached, grids
 from .style import md_text
 
 SET_LABELS = {  # editable columns of the sets grid -> their headers
@@ -73,27 +73,9 @@ _LINK = re.compile(r"^https?://[^\s/?#]+\S*$", re.IGNORECASE)
 # --- errors ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CellError:
-    """One refused cell: ``row`` counts from 1 as the grid shows it; ``label`` names the row."""
-
-    row: int
-    label: str
-    column: str
-    reason: str
-
-    def __str__(self) -> str:
-        if self.row <= 0:  # about the grid as a whole
-            return f"{self.column}: {self.reason}"
-        return f"Row {self.row} ({self.label}), {self.column}: {self.reason}"
-
-
-class GridRefused(PanopticumError):
-    """Cells the data layer refused during a save (the transaction was rolled back)."""
-
-    def __init__(self, cells: Sequence[CellError]) -> None:
-        super().__init__("; ".join(map(str, cells)))
-        self.cells = tuple(cells)
+# CellError and GridRefused are the shared grid module's (grids.py); the stale message is ours
+CellError = grids.CellError
+GridRefused = grids.GridRefused
 
 
 class StaleRows(PanopticumError):
