@@ -303,22 +303,6 @@ def _final(
     return out
 
 
-def _duplicates(names: Sequence[tuple[int, str, Any]], column: str) -> list[CellError]:
-    """Later rows whose name repeats an earlier one (ignoring case)."""
-    seen: dict[str, int] = {}
-    errors: list[CellError] = []
-    for row, label, name in names:
-        if not isinstance(name, str) or not name.strip():
-            continue
-        key = name.strip().lower()
-        if key in seen:
-            why = f"{name.strip()!r} is already in row {seen[key]} (each must be unique, ignoring case)"
-            errors.append(CellError(row, label, column, why))
-        else:
-            seen[key] = row
-    return errors
-
-
 def plan_sets(frame: pd.DataFrame, state: Mapping[str, Any]) -> Plan:
     """The calls that turn the sets grid's edits into the registry's state: edited sets first
     (``update_requirement_set`` with the row version read, ``set_signer_groups``), then new ones."""
@@ -361,7 +345,7 @@ def plan_sets(frame: pd.DataFrame, state: Mapping[str, Any]) -> Plan:
         if not bad:
             groups = clean.pop("signer_groups")
             steps.append(Step(*where, create_requirement_set, {**clean, "signer_groups": groups}))
-    errors.extend(_duplicates(_final(frame, edited, added, "name"), SET_LABELS["name"]))
+    errors.extend(grids.duplicates(_final(frame, edited, added, "name"), SET_LABELS["name"]))
     # renames first, so that a new set may take a name an edited one gives up
     steps.sort(key=lambda s: s.service is create_requirement_set)
     return Plan(
@@ -525,7 +509,7 @@ def _title_clashes(
     """Titles repeated in the grid, or taken by a requirement of another set (ignoring case)."""
     in_grid = {int(i) for i in frame["requirement_id"]}
     final = _final(frame, edited, added, "title")
-    errors = _duplicates(final, REQUIREMENT_LABELS["title"])
+    errors = grids.duplicates(final, REQUIREMENT_LABELS["title"])
     elsewhere = {t.lower(): t for i, t in titles.items() if i not in in_grid}
     for row, label, title in final:
         if isinstance(title, str) and title.strip().lower() in elsewhere:

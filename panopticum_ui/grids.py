@@ -608,6 +608,13 @@ def save(
         lambda session, actor, change_set: run(session, actor, change_set, plan, error_fields=error_fields),
         summary=summary,
     )
+    record(snap, outcome, done)
+    return outcome
+
+
+def record(snap: Snapshot, outcome: actions.Outcome, done: str) -> None:
+    """What a save's outcome leaves on the grid: ``done`` (and a fresh read next run), the refused
+    cells, or the error — stale when a reload can help."""
     if outcome.ok:
         discard(snap.name)
         snap.messages, snap.ok, snap.stale = [done], True, False
@@ -620,7 +627,6 @@ def save(
     else:
         snap.messages, snap.ok = [outcome.message], False
         snap.stale = isinstance(outcome.error, StaleWrite)
-    return outcome
 
 
 def show(snap: Snapshot) -> None:

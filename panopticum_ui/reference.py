@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from panopticum_data import queries
 from panopticum_data.db import read_connection
-from panopticum_data.errors import InUse, PanopticumError, PermissionDenied, StaleWrite
+from panopticum_data.errors import InUse, PanopticumError, PermissionDenied
 from panopticum_data.models import REFERENCE_MODELS, ChangeSet
 from panopticum_data.services import (
     Actor,
@@ -365,19 +365,7 @@ def save(table: str) -> None:
         lambda session, actor, change_set: _run(session, actor, change_set, p, table),
         summary=f"{table}: {p.counts()}",
     )
-    if outcome.ok:
-        grids.discard(snap.name)
-        done = f"Saved {TITLES[table].lower()}: {p.counts()} (change set {outcome.value})."
-        snap.messages, snap.ok, snap.stale = [done], True, False
-    elif isinstance(outcome.error, GridRefused):
-        snap.messages, snap.ok, snap.stale = (
-            ["Nothing was saved:", *map(str, outcome.error.cells)],
-            False,
-            False,
-        )
-    else:
-        snap.messages, snap.ok = [outcome.message], False
-        snap.stale = isinstance(outcome.error, StaleWrite)
+    grids.record(snap, outcome, f"Saved {TITLES[table].lower()}: {p.counts()} (change set {outcome.value}).")
 
 
 def reload(table: str) -> None:
