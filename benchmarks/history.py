@@ -155,6 +155,10 @@ def registry(*, regenerate: bool = False, seed: int = 1, migrate_to_head: bool =
             Path(str(tmp) + suffix).unlink(missing_ok=True)
         tmp.rename(path)
         print(f"built {path.name} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    elif migrate_to_head:  # built by an older checkout: bring it to this one's schema
+        from tests.dbutil import migrate
+
+        migrate(f"sqlite:///{path}")
     return make_engine(f"sqlite:///{path}")
 
 

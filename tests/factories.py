@@ -149,6 +149,8 @@ def _restore(engine: sa.Engine, rows: dict[str, list[dict[str, Any]]]) -> None:
     with engine.begin() as conn:
         for table in Base.metadata.sorted_tables:
             data = rows[table.name]
+            if table.name == "requirement_status_digest":
+                continue  # written by requirement_status's triggers
             if table.name == "component":
                 data = [{**r, "current_version_id": None} for r in data]
             if data:

@@ -52,6 +52,7 @@ from .requirement import (
     RequirementSet,
     RequirementSetItem,
     RequirementStatus,
+    RequirementStatusDigest,
     SetExclusion,
     SignerGroup,
 )
@@ -100,6 +101,7 @@ __all__ = [
     "RequirementSet",
     "RequirementSetItem",
     "RequirementStatus",
+    "RequirementStatusDigest",
     "Runtime",
     "SetExclusion",
     "SignerGroup",

@@ -106,3 +106,17 @@ class RequirementStatus(Versioned, Timestamped, Base):
     signee_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     signee_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     evidence_url: Mapped[str | None] = mapped_column(String(2048))
+
+
+class RequirementStatusDigest(Base):
+    """Each version's status rows as one string of 13-character records, for the matrix reads.
+
+    Written only by the triggers of migration 0006 on ``requirement_status`` (the record format is
+    documented there and decoded by ``queries.status_matrix.decode_cells``); never by the application.
+    """
+
+    __tablename__ = "requirement_status_digest"
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("component_version.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    cells: Mapped[str] = mapped_column(Text)

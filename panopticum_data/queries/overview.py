@@ -26,7 +26,7 @@ from sqlalchemy import Connection, case, exists, func, select
 from .. import models as m
 from .. import scoring
 from . import status_matrix as sm
-from ._util import frame, group_concat
+from ._util import collector_paused, frame, group_concat
 from .entities import _person_name, list_requirements
 from .status_matrix import MISSING, Layout, current_versions, decode_cells, fetch_cells
 
@@ -160,6 +160,7 @@ def _requirement_scores(
     return counts, pd.DataFrame(statuses, index=versions)
 
 
+@collector_paused()
 def components_overview(
     conn: Connection,
     filters: OverviewFilters | None = None,
@@ -171,7 +172,7 @@ def components_overview(
     and one status column per requirement set (named by the set; listed in ``attrs["set_columns"]``)."""
     now = now or datetime.now(UTC)
     layout = sm.layout(list_requirements(conn), now)
-    base, strings = _base(conn), fetch_cells(conn, layout)
+    base, strings = _base(conn), fetch_cells(conn)
     excluded = frame(
         conn,
         select(m.SetExclusion.version_id, m.SetExclusion.set_id).where(

@@ -176,7 +176,7 @@ def requirement_matrix(
         return pd.DataFrame(
             {"set_status": pd.Series([None] * len(comps), dtype=object)}, index=comps["name"].rename(None)
         )
-    owner, signee, fresh = sm.decode_cells(sm.fetch_cells(conn, lay), versions, lay)
+    owner, signee, fresh = sm.decode_cells(sm.fetch_cells(conn), versions, lay)
     cols = lay.set_columns[0]
     codes = sm.set_overall_codes(owner, signee, fresh, lay, 0)
     cells = sm.OVERALL_NAMES[codes]

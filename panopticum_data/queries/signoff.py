@@ -193,7 +193,7 @@ def set_heatmap(
     status = np.full(len(comps), None, dtype=object)
     keep = np.ones(len(comps), dtype=bool)
     if lay.set_ids:
-        owner, signee, fresh = sm.decode_cells(sm.fetch_cells(conn, lay), versions, lay)
+        owner, signee, fresh = sm.decode_cells(sm.fetch_cells(conn), versions, lay)
         cols, k = lay.set_columns[0], lay.set_class[0]
         owner, signee = owner[:, cols], signee[:, cols]
         verdict = np.where(fresh[k][:, cols], signee, 0)
@@ -298,7 +298,7 @@ def all_sets_heatmap(conn: Connection, *, now: datetime | None = None) -> pd.Dat
     )
     out = comps.set_index("component", drop=False).rename_axis(None)
     if lay.set_ids:
-        owner, signee, fresh = sm.decode_cells(sm.fetch_cells(conn, lay), versions, lay)
+        owner, signee, fresh = sm.decode_cells(sm.fetch_cells(conn), versions, lay)
     statuses: dict[int, np.ndarray] = {}
     for i, sid in enumerate(lay.set_ids):
         statuses[sid] = sm.set_status_of(sm.set_overall_codes(owner, signee, fresh, lay, i))

@@ -1,30 +1,31 @@
-"""The requirement-status matrix of the current versions, read in one grouped query and decoded with numpy.
+"""The requirement-status matrix of the current versions, read from the status digest and decoded with numpy.
 
-Each status row becomes a few ASCII characters — the requirement's key, a character for the length
-of the owner's and of the signee's status (unique in both vocabularies), and one freshness flag per
-sign-off validity — concatenated per version in SQL. A 10,000 × 26 matrix thus crosses the driver as 10,000
-short strings instead of 260,000 rows. The derived statuses follow ``panopticum_data.scoring``
+``requirement_status_digest`` (kept by triggers, migration 0006) holds each version's status rows as
+one string of 13-character records: the requirement id, a character for the length of the owner's
+and of the signee's status (unique in both vocabularies), and the signee's time in microseconds. A
+10,000 × 26 matrix thus crosses the driver as 10,000 short strings, without aggregating 260,000 rows
+on every read. The derived statuses follow ``panopticum_data.scoring``
 (``tests/data/test_queries_overview.py`` checks they agree with it on the whole demo registry).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, case, func, literal, select
+from sqlalchemy import Connection, select
 
 from .. import models as m
-from ._util import group_concat
 
 MISSING = 255
 """Code of a (version, requirement) without a status row."""
 OWNER_CODES = {chr(64 + len(s)): code for code, s in enumerate(("unknown", "not_ready", "ready", "n/a"))}
 SIGNEE_CODES = {chr(64 + len(s)): code for code, s in enumerate(("unknown", "not_ready", "ready"))}
-_KEY_BASE, _KEY_FIRST, _NO_KEY = 90, 33, "~"
+RECORD, _BASE, _FIRST = 13, 90, 33  # a record's length; its numbers in base 90 from chr(33)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -38,10 +39,6 @@ class Layout:
     set_columns: list[np.ndarray]
     set_class: list[int]  # index into cutoffs
     cutoffs: list[datetime | None]  # verdicts before the cutoff have expired; None: never
-
-    @property
-    def key_width(self) -> int:
-        return 1 if len(self.requirement_ids) <= _KEY_BASE else 2
 
 
 def layout(reqs: pd.DataFrame, now: datetime) -> Layout:
@@ -71,37 +68,24 @@ def current_versions() -> Any:
     return select(m.Component.current_version_id).where(m.Component.current_version_id.is_not(None))
 
 
-def _key_digits(i: int, width: int) -> list[int]:
-    return [_KEY_FIRST + (i // _KEY_BASE**j) % _KEY_BASE for j in reversed(range(width))]
-
-
-def fetch_cells(conn: Connection, lay: Layout) -> dict[int, str]:
-    """Per current version, its status rows encoded as one string (decode with ``decode_cells``).
-
-    A row's characters: its requirement's key, then ``64 + len(owner_status)`` and
-    ``64 + len(signee_status)`` (the lengths tell the statuses apart), then ``'0'``/``'1'`` per
-    validity cutoff. On SQLite a single ``char(...)`` call builds them (no intermediate strings)."""
-    rs, width = m.RequirementStatus, lay.key_width
-    digits: list[Any] = []
-    for j in range(width):
-        whens = {rid: _key_digits(i, width)[j] for i, rid in enumerate(lay.requirement_ids)}
-        digits.append(
-            case(whens, value=rs.requirement_id, else_=ord(_NO_KEY)) if whens else literal(ord(_NO_KEY))
-        )
-    codes: list[Any] = [*digits, 64 + func.length(rs.owner_status), 64 + func.length(rs.signee_status)]
-    for cutoff in lay.cutoffs:
-        if cutoff is not None:
-            codes.append(case((rs.signee_at >= cutoff, ord("1")), else_=ord("0")))
-    if conn.dialect.name == "sqlite":
-        cell: Any = func.char(*codes)
-    else:
-        cell = func.concat(*[func.chr(code) for code in codes])
-    stmt = (
-        select(rs.version_id, group_concat(cell, conn.dialect.name, "").label("cells"))
-        .where(rs.version_id.in_(current_versions()))  # no filter on requirement: it misleads the planner
-        .group_by(rs.version_id)
-    )
+def fetch_cells(conn: Connection) -> dict[int, str]:
+    """Per current version, its status digest (decode with ``decode_cells``, which applies a layout)."""
+    d = m.RequirementStatusDigest
+    stmt = select(d.version_id, d.cells).where(d.version_id.in_(current_versions()))
     return {int(v): c for v, c in conn.execute(stmt).all()}
+
+
+def _number(raw: np.ndarray) -> np.ndarray:
+    """Base-90 digits (columns, most significant first) to int64."""
+    out = np.zeros(len(raw), dtype=np.int64)
+    for j in range(raw.shape[1]):
+        out = out * _BASE + (raw[:, j].astype(np.int64) - _FIRST)
+    return out
+
+
+def _microseconds(moment: datetime) -> int:
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return (aware - _EPOCH) // timedelta(microseconds=1)
 
 
 def _code_table(mapping: dict[str, int]) -> np.ndarray:
@@ -115,27 +99,29 @@ def decode_cells(
     strings: dict[int, str], versions: pd.Index, lay: Layout
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(owner codes, signee codes) as versions × requirements (MISSING where no row), and per
-    validity class a boolean matrix: is the verdict recent enough (always True without a cutoff)."""
-    n, r, width = len(versions), len(lay.requirement_ids), lay.key_width
-    cut_classes = [k for k, c in enumerate(lay.cutoffs) if c is not None]
+    validity class a boolean matrix: is the verdict recent enough (always True without a cutoff).
+    Records of requirements outside the layout (in no set) are ignored."""
+    n, r = len(versions), len(lay.requirement_ids)
     owner = np.full((n, r), MISSING, dtype=np.uint8)
     signee = np.full((n, r), MISSING, dtype=np.uint8)
     fresh = np.ones((len(lay.cutoffs), n, r), dtype=bool)
-    per_row = width + 2 + len(cut_classes)
     texts = [strings.get(int(v)) or "" for v in versions]
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=n)
-    if lengths.sum():
-        raw = np.frombuffer("".join(texts).encode("ascii"), dtype=np.uint8).reshape(-1, per_row)
-        rows = np.repeat(np.arange(n), lengths // per_row)
-        known = (raw[:, :width] != ord(_NO_KEY)).all(axis=1)  # rows of requirements in no set
-        raw, rows = raw[known], rows[known]
-        cols = np.zeros(len(raw), dtype=np.int64)
-        for j in range(width):
-            cols = cols * _KEY_BASE + (raw[:, j].astype(np.int64) - _KEY_FIRST)
-        owner[rows, cols] = _code_table(OWNER_CODES)[raw[:, width]]
-        signee[rows, cols] = _code_table(SIGNEE_CODES)[raw[:, width + 1]]
-        for j, k in enumerate(cut_classes):
-            fresh[k, rows, cols] = raw[:, width + 2 + j] == ord("1")
+    if lengths.sum() and r:
+        raw = np.frombuffer("".join(texts).encode("ascii"), dtype=np.uint8).reshape(-1, RECORD)
+        rows = np.repeat(np.arange(n), lengths // RECORD)
+        ids = _number(raw[:, :3])
+        column_of = np.full(max(int(ids.max()), max(lay.requirement_ids)) + 1, -1, dtype=np.int64)
+        column_of[lay.requirement_ids] = np.arange(r)
+        cols = column_of[ids]
+        known = cols >= 0
+        raw, rows, cols = raw[known], rows[known], cols[known]
+        owner[rows, cols] = _code_table(OWNER_CODES)[raw[:, 3]]
+        signee[rows, cols] = _code_table(SIGNEE_CODES)[raw[:, 4]]
+        signed_at = _number(raw[:, 5:])
+        for k, cutoff in enumerate(lay.cutoffs):
+            if cutoff is not None:
+                fresh[k, rows, cols] = signed_at >= _microseconds(cutoff)
     return owner, signee, fresh
 
 

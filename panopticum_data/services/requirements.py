@@ -34,6 +34,7 @@ from ..models import (
     RequirementSet,
     RequirementSetItem,
     RequirementStatus,
+    RequirementStatusDigest,
     SignerGroup,
     utcnow,
 )
@@ -439,6 +440,7 @@ def _apply(
     """Write the updates and their audit events (see ``_write``)."""
     if not updates:
         return
+    _lock_digests(session, {change.version_id for _, change, _ in updates})
     audit = begin_change(session, actor, change_set=change_set, summary=f"{len(updates)} {what}")
     created: list[dict[str, Any]] = []
     for row, change, values in updates:
@@ -462,6 +464,24 @@ def _apply(
                 if values.get(field) is not None:
                     _event(audit, row, "create", field, None, values[field], cid)
     finish(audit)
+
+
+def _lock_digests(session: Session, version_ids: set[int]) -> None:
+    """On PostgreSQL, lock the versions' status digests in version order before writing.
+
+    The digest's triggers (migration 0006) lock a version's digest row for every status row written;
+    taking them all up front, in one order, keeps two concurrent batches over the same versions from
+    taking them in opposite orders (a deadlock). SQLite serialises writers and ignores the lock."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = RequirementStatusDigest
+    for chunk in _chunks(sorted(version_ids)):
+        session.execute(
+            select(digest.version_id)
+            .where(digest.version_id.in_(chunk))
+            .order_by(digest.version_id)
+            .with_for_update()
+        )
 
 
 def _insert_rows(session: Session, new: list[dict[str, Any]], rows: dict[Pair, RequirementStatus]) -> None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import gc
+import threading
+
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
 from panopticum_data import connect, queries, scoring
+from panopticum_data.queries._util import collector_paused
 from panopticum_data.queries.overview import OverviewFilters
 from tests.data import small_registry
 from tests.data.small_registry import NOW
@@ -202,3 +206,47 @@ def test_empty_registry_gives_empty_frames(engine: sa.Engine) -> None:
         assert df.empty and {"name", "rating", "completeness", "qa_score"} <= set(df.columns)
         assert queries.components_overview(conn, OverviewFilters(text="x"), now=NOW).empty
         assert queries.list_components(conn).empty
+
+
+def test_the_garbage_collector_is_held_while_the_overview_is_built_and_restored_after(
+    engine: sa.Engine, reg_ids: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from panopticum_data.queries import overview as module
+
+    seen: list[bool] = []
+    real_base = module._base
+
+    def spying_base(conn: sa.Connection) -> pd.DataFrame:
+        seen.append(gc.isenabled())
+        return real_base(conn)
+
+    monkeypatch.setattr(module, "_base", spying_base)
+    assert gc.isenabled()
+    overview(engine)
+    assert seen == [False] and gc.isenabled()
+    gc.disable()  # a caller that turned it off keeps it off
+    try:
+        overview(engine)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_the_collector_resumes_only_when_the_last_of_overlapping_holders_leaves() -> None:
+    first_in, second_done, states = threading.Event(), threading.Event(), []
+
+    def first() -> None:
+        with collector_paused():
+            first_in.set()
+            second_done.wait(timeout=10)
+            states.append(("first, after second left", gc.isenabled()))
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    first_in.wait(timeout=10)
+    with collector_paused():
+        states.append(("second, inside", gc.isenabled()))
+    second_done.set()
+    thread.join(timeout=10)
+    assert states == [("second, inside", False), ("first, after second left", False)]
+    assert gc.isenabled()
