@@ -48,3 +48,14 @@ def test_sqlite_runs_in_wal_mode_with_busy_timeout_and_foreign_keys(tmp_path: Pa
 def test_sqlite_enforces_foreign_keys(sqlite_engine: sa.Engine) -> None:
     with pytest.raises(sa.exc.IntegrityError), sqlite_engine.begin() as conn:
         conn.execute(sa.text("INSERT INTO subcategory (name, category_id) VALUES ('x', 999)"))
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_postgresql_connections_run_without_jit(db_url: str) -> None:
+    """JIT compilation takes longer than the reads it would speed up (see make_engine)."""
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SHOW jit").scalar() == "off"
+    finally:
+        engine.dispose()
