@@ -13,8 +13,8 @@ A status row's record is 13 printable ASCII characters (decoded by
   statuses apart);
 * 8: the signee's time in microseconds since 1970-01-01 UTC in base 90 (0 when there is none).
 
-An insert appends its record; an update of a field in the record, or a delete, rebuilds the
-version's string. On PostgreSQL the rebuild first locks the digest row and then aggregates in a
+An insert appends its record (on PostgreSQL once per statement, per version); an update of a field
+in the record, or a delete, rebuilds the version's string. On PostgreSQL the rebuild first locks the digest row and then aggregates in a
 new statement, so it sees a concurrent transaction's committed change (READ COMMITTED).
 
 SQLite drops a table's triggers when a batch migration rebuilds it: a later migration that alters
@@ -116,33 +116,37 @@ BEGIN
         FROM requirement_status AS s WHERE s.version_id = version), '')
     WHERE version_id = version;
 END $$"""
-PG_TRIGGER_FUNCTION = f"""CREATE FUNCTION requirement_status_digest_trigger() RETURNS trigger
+PG_INSERTED = f"""CREATE FUNCTION requirement_status_digest_inserted() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO {TABLE} AS d (version_id, cells) VALUES (NEW.version_id,
-            requirement_status_digest_record(
-                NEW.requirement_id, NEW.owner_status, NEW.signee_status, NEW.signee_at))
-        ON CONFLICT (version_id) DO UPDATE SET cells = d.cells || excluded.cells;
-        RETURN NULL;
-    END IF;
+    -- once per statement: an executemany of 1,000 rows appends to each version once
+    INSERT INTO {TABLE} AS d (version_id, cells)
+    SELECT n.version_id, string_agg(requirement_status_digest_record(
+        n.requirement_id, n.owner_status, n.signee_status, n.signee_at), '')
+    FROM new_rows AS n GROUP BY n.version_id ORDER BY n.version_id
+    ON CONFLICT (version_id) DO UPDATE SET cells = d.cells || excluded.cells;
+    RETURN NULL;
+END $$"""
+PG_CHANGED_FUNCTION = """CREATE FUNCTION requirement_status_digest_changed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
     IF TG_OP = 'UPDATE' THEN
         PERFORM requirement_status_digest_rebuild(LEAST(OLD.version_id, NEW.version_id));
         IF OLD.version_id <> NEW.version_id THEN
             PERFORM requirement_status_digest_rebuild(GREATEST(OLD.version_id, NEW.version_id));
         END IF;
-        RETURN NULL;
+    ELSE
+        PERFORM requirement_status_digest_rebuild(OLD.version_id);
     END IF;
-    PERFORM requirement_status_digest_rebuild(OLD.version_id);
     RETURN NULL;
 END $$"""
 PG_TRIGGERS = [
     "CREATE TRIGGER trg_requirement_status_digest_insert AFTER INSERT ON requirement_status"
-    " FOR EACH ROW EXECUTE FUNCTION requirement_status_digest_trigger()",
+    " REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION requirement_status_digest_inserted()",
     "CREATE TRIGGER trg_requirement_status_digest_update AFTER UPDATE ON requirement_status"
-    f" FOR EACH ROW WHEN ({PG_CHANGED}) EXECUTE FUNCTION requirement_status_digest_trigger()",
+    f" FOR EACH ROW WHEN ({PG_CHANGED}) EXECUTE FUNCTION requirement_status_digest_changed()",
     "CREATE TRIGGER trg_requirement_status_digest_delete AFTER DELETE ON requirement_status"
-    " FOR EACH ROW EXECUTE FUNCTION requirement_status_digest_trigger()",
+    " FOR EACH ROW EXECUTE FUNCTION requirement_status_digest_changed()",
 ]
 PG_BACKFILL = (
     f"INSERT INTO {TABLE} (version_id, cells) SELECT s.version_id, string_agg("
@@ -155,7 +159,7 @@ TRIGGERS = ("insert", "update", "delete")
 def create_triggers() -> None:
     """Create the triggers (and on PostgreSQL their functions) that keep the digest."""
     if op.get_bind().dialect.name == "postgresql":
-        for statement in (PG_RECORD, PG_REBUILD, PG_TRIGGER_FUNCTION, *PG_TRIGGERS):
+        for statement in (PG_RECORD, PG_REBUILD, PG_INSERTED, PG_CHANGED_FUNCTION, *PG_TRIGGERS):
             op.execute(statement)
     else:
         for statement in SQLITE_TRIGGERS:
@@ -168,7 +172,8 @@ def drop_triggers() -> None:
         on = " ON requirement_status" if postgresql else ""
         op.execute(f"DROP TRIGGER IF EXISTS trg_requirement_status_digest_{name}{on}")
     if postgresql:
-        op.execute("DROP FUNCTION IF EXISTS requirement_status_digest_trigger()")
+        op.execute("DROP FUNCTION IF EXISTS requirement_status_digest_inserted()")
+        op.execute("DROP FUNCTION IF EXISTS requirement_status_digest_changed()")
         op.execute("DROP FUNCTION IF EXISTS requirement_status_digest_rebuild(integer)")
         op.execute("DROP FUNCTION IF EXISTS requirement_status_digest_record(integer, text, text, timestamptz)")
 
