@@ -109,9 +109,9 @@ class RequirementStatus(Versioned, Timestamped, Base):
 
 
 class RequirementStatusDigest(Base):
-    """Each version's status rows as one string of 13-character records, for the matrix reads.
+    """Each version's status rows as one string of 15-character records, for the matrix reads.
 
-    Written only by the triggers of migration 0006 on ``requirement_status`` (the record format is
+    Written only by the triggers of migration 0007 on ``requirement_status`` (the record format is
     documented there and decoded by ``queries.status_matrix.decode_cells``); never by the application.
     """
 

@@ -1,8 +1,9 @@
 """The requirement-status matrix of the current versions, read from the status digest and decoded with numpy.
 
-``requirement_status_digest`` (kept by triggers, migration 0006) holds each version's status rows as
-one string of 13-character records: the requirement id, a character for the length of the owner's
-and of the signee's status (unique in both vocabularies), and the signee's time in microseconds. A
+``requirement_status_digest`` (kept by triggers, migrations 0006 and 0007) holds each version's status
+rows as one string of 15-character records: the requirement id, a character for the length of the
+owner's and of the signee's status (unique in both vocabularies), and the signee's time in
+microseconds since 0001-01-01 (0: none, which has expired under any validity). A
 10,000 × 26 matrix thus crosses the driver as 10,000 short strings, without aggregating 260,000 rows
 on every read. The derived statuses follow ``panopticum_data.scoring``
 (``tests/data/test_queries_overview.py`` checks they agree with it on the whole demo registry).
@@ -24,8 +25,9 @@ MISSING = 255
 """Code of a (version, requirement) without a status row."""
 OWNER_CODES = {chr(64 + len(s)): code for code, s in enumerate(("unknown", "not_ready", "ready", "n/a"))}
 SIGNEE_CODES = {chr(64 + len(s)): code for code, s in enumerate(("unknown", "not_ready", "ready"))}
-RECORD, _BASE, _FIRST = 13, 90, 33  # a record's length; its numbers in base 90 from chr(33)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+RECORD, _BASE, _FIRST = 15, 90, 33  # a record's length; its numbers in base 90 from chr(33)
+_ID, _TIME = slice(0, 4), slice(6, 15)  # the requirement id's and the time's digits; statuses at 4, 5
+_EPOCH = datetime(1, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -110,18 +112,18 @@ def decode_cells(
     if lengths.sum() and r:
         raw = np.frombuffer("".join(texts).encode("ascii"), dtype=np.uint8).reshape(-1, RECORD)
         rows = np.repeat(np.arange(n), lengths // RECORD)
-        ids = _number(raw[:, :3])
+        ids = _number(raw[:, _ID])
         column_of = np.full(max(int(ids.max()), max(lay.requirement_ids)) + 1, -1, dtype=np.int64)
         column_of[lay.requirement_ids] = np.arange(r)
         cols = column_of[ids]
         known = cols >= 0
         raw, rows, cols = raw[known], rows[known], cols[known]
-        owner[rows, cols] = _code_table(OWNER_CODES)[raw[:, 3]]
-        signee[rows, cols] = _code_table(SIGNEE_CODES)[raw[:, 4]]
-        signed_at = _number(raw[:, 5:])
+        owner[rows, cols] = _code_table(OWNER_CODES)[raw[:, 4]]
+        signee[rows, cols] = _code_table(SIGNEE_CODES)[raw[:, 5]]
+        signed_at = _number(raw[:, _TIME])
         for k, cutoff in enumerate(lay.cutoffs):
-            if cutoff is not None:
-                fresh[k, rows, cols] = signed_at >= _microseconds(cutoff)
+            if cutoff is not None:  # (a verdict without a time has expired, as in scoring)
+                fresh[k, rows, cols] = (signed_at > 0) & (signed_at >= _microseconds(cutoff))
     return owner, signee, fresh
 
 

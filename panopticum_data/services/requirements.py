@@ -21,7 +21,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import insert, literal, select, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -440,7 +441,7 @@ def _apply(
     """Write the updates and their audit events (see ``_write``)."""
     if not updates:
         return
-    _lock_digests(session, {change.version_id for _, change, _ in updates})
+    _lock_for_write(session, updates)
     audit = begin_change(session, actor, change_set=change_set, summary=f"{len(updates)} {what}")
     created: list[dict[str, Any]] = []
     for row, change, values in updates:
@@ -455,6 +456,7 @@ def _apply(
                 _event(audit, row, "update", field, getattr(row, field), new, cid)  # (a renewal)
             setattr(row, field, new)
     if created:
+        created.sort(key=lambda values: (values["version_id"], values["requirement_id"]))  # (lock order)
         _insert_rows(session, created, rows)
         for values in created:
             row = rows[(values["version_id"], values["requirement_id"])]
@@ -466,16 +468,38 @@ def _apply(
     finish(audit)
 
 
-def _lock_digests(session: Session, version_ids: set[int]) -> None:
-    """On PostgreSQL, lock the versions' status digests in version order before writing.
+def _lock_for_write(
+    session: Session, updates: Sequence[tuple[RequirementStatus | None, Any, dict[str, Any]]]
+) -> None:
+    """On PostgreSQL, before writing: lock the status rows being updated in (version, requirement)
+    order, then the versions' status digests in version order (creating missing digest rows).
 
-    The digest's triggers (migration 0006) lock a version's digest row for every status row written;
-    taking them all up front, in one order, keeps two concurrent batches over the same versions from
-    taking them in opposite orders (a deadlock). SQLite serialises writers and ignores the lock."""
+    The digest's triggers (migration 0007) lock a version's digest row after the status rows of a
+    statement are written, as a plain ``UPDATE`` does: taking the rows first, then the digests, each
+    in one order, keeps two batches, or a batch and another writer, from waiting on each other in
+    a cycle (a deadlock). SQLite serialises writers and needs none of it."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    digest = RequirementStatusDigest
-    for chunk in _chunks(sorted(version_ids)):
+    status, digest = RequirementStatus, RequirementStatusDigest
+    row_ids = sorted(row.id for row, _, _ in updates if row is not None)
+    for chunk in _chunks(row_ids):
+        session.execute(
+            select(status.id)
+            .where(status.id.in_(chunk))
+            .order_by(status.version_id, status.requirement_id)
+            .with_for_update()
+        )
+    for chunk in _chunks(sorted({change.version_id for _, change, _ in updates})):
+        session.execute(
+            pg_insert(digest)
+            .from_select(
+                ["version_id", "cells"],
+                select(ComponentVersion.id, literal(""))
+                .where(ComponentVersion.id.in_(chunk))
+                .order_by(ComponentVersion.id),
+            )
+            .on_conflict_do_nothing(index_elements=["version_id"])
+        )
         session.execute(
             select(digest.version_id)
             .where(digest.version_id.in_(chunk))

@@ -52,10 +52,19 @@ def test_sqlite_enforces_foreign_keys(sqlite_engine: sa.Engine) -> None:
 
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 def test_postgresql_connections_run_without_jit(db_url: str) -> None:
-    """JIT compilation takes longer than the reads it would speed up (see make_engine)."""
-    engine = make_engine(db_url)
+    """JIT compilation takes longer than the reads it would speed up (see make_engine). The setting
+    survives a rolled-back transaction, and keeps the options the caller gave (URL or connect_args)."""
+    connect_args = {"application_name": "panopticum-jit-test"}
+    url = f"{db_url}{'&' if '?' in db_url else '?'}options=-c%20statement_timeout%3D4321"
+    engine = make_engine(url, connect_args=connect_args, pool_size=1, max_overflow=0)
     try:
         with engine.connect() as conn:
             assert conn.exec_driver_sql("SHOW jit").scalar() == "off"
+            conn.rollback()
+        with engine.connect() as conn:  # the same pooled connection, after the rollback
+            assert conn.exec_driver_sql("SHOW jit").scalar() == "off"
+            assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "4321ms"
+            assert conn.exec_driver_sql("SHOW application_name").scalar() == "panopticum-jit-test"
+        assert connect_args == {"application_name": "panopticum-jit-test"}  # not changed
     finally:
         engine.dispose()

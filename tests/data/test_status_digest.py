@@ -1,4 +1,4 @@
-"""The requirement-status digest (kept by migration 0006's triggers) against the status rows themselves.
+"""The requirement-status digest (kept by migration 0007's triggers) against the status rows themselves.
 
 After every kind of write — the ORM, the batch services, a version copied, plain SQL updates and
 deletes, cascades from a deleted requirement or version — each version's digest, parsed here
@@ -35,8 +35,9 @@ from tests.data.small_registry import NOW
 
 ADMIN = Actor(person_id=None, username="system", access_role="admin")
 STATUS_BY_LENGTH = {len(s): s for s in ("unknown", "not_ready", "ready", "n/a")}
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-Record = tuple[int, str, str, int]  # requirement, owner status, signee status, signee time in µs (0: none)
+EPOCH = datetime(1, 1, 1, tzinfo=UTC)
+RECORD = 15
+Record = tuple[int, str, str, int]  # requirement, owner status, signee status, µs since 0001-01-01 (0: none)
 
 
 def _number(chars: str) -> int:
@@ -53,14 +54,14 @@ def digests(engine: sa.Engine) -> dict[int, list[Record]]:
         for version_id, cells in conn.execute(
             sa.select(m.RequirementStatusDigest.version_id, m.RequirementStatusDigest.cells)
         ):
-            assert len(cells) % 13 == 0, cells
-            records = [cells[i : i + 13] for i in range(0, len(cells), 13)]
+            assert len(cells) % RECORD == 0, cells
+            records = [cells[i : i + RECORD] for i in range(0, len(cells), RECORD)]
             out[version_id] = sorted(
                 (
-                    _number(r[:3]),
-                    STATUS_BY_LENGTH[ord(r[3]) - 64],
+                    _number(r[:4]),
                     STATUS_BY_LENGTH[ord(r[4]) - 64],
-                    _number(r[5:]),
+                    STATUS_BY_LENGTH[ord(r[5]) - 64],
+                    _number(r[6:]),
                 )
                 for r in records
             )
