@@ -483,7 +483,11 @@ def test_postgresql_truncate_and_infinite_times(db_url: str) -> None:
                 "INSERT INTO requirement_status (version_id, requirement_id, owner_status, signee_status,"
                 " signee_at, row_version, created_at, updated_at) SELECT %(alpha)s, r, 'ready', 'ready', at, 1,"
                 " now(), now() FROM unnest(%(reqs)s, %(times)s::timestamptz[]) AS t(r, at)",
-                {"alpha": alpha, "reqs": ids["reqs"][:3], "times": ["infinity", "-infinity", "0044-03-15 BC"]},
+                {
+                    "alpha": alpha,
+                    "reqs": ids["reqs"][:3],
+                    "times": ["infinity", "-infinity", "0044-03-15 BC"],
+                },
             )
         times = {rec[0]: rec[3] for rec in digests(engine)[alpha]}
         assert times == {ids["reqs"][0]: 90**9 - 1, ids["reqs"][1]: 1, ids["reqs"][2]: 1}
