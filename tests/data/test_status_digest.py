@@ -23,7 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from panopticum_data import models as m
 from panopticum_data import scoring
-from panopticum_data.db import make_engine, session_scope
+from panopticum_data.db import session_scope
 from panopticum_data.queries import status_matrix as sm
 from panopticum_data.queries.entities import list_requirements
 from panopticum_data.services import (
@@ -214,39 +214,32 @@ def test_verdicts_expire_to_the_microsecond(engine: sa.Engine, ids: dict) -> Non
 
 
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)  # about PostgreSQL's row locks
-def test_concurrent_writes_to_one_version_both_reach_the_digest(db_url: str) -> None:
+def test_concurrent_writes_to_one_version_both_reach_the_digest(engine: sa.Engine, ids: dict) -> None:
     """Two transactions update different rows of one version; the second's trigger waits for the
     first's lock on the digest row, then rebuilds from what the first committed."""
-    engine = make_engine(db_url)
-    try:
-        ids = small_registry.build(engine)
-        (_, alpha) = ids["components"]["alpha"]
-        r1, r2 = ids["reqs"][:2]
-        rs = m.RequirementStatus
-        first = engine.connect()
-        first.begin()
-        first.execute(
+    (_, alpha) = ids["components"]["alpha"]
+    r1, r2 = ids["reqs"][:2]
+    rs = m.RequirementStatus
+    first = engine.connect()
+    first.begin()
+    first.execute(
+        sa.update(rs).where(rs.version_id == alpha, rs.requirement_id == r1).values(owner_status="not_ready")
+    )
+    second = _in_thread(
+        engine,
+        lambda conn: conn.execute(
             sa.update(rs)
-            .where(rs.version_id == alpha, rs.requirement_id == r1)
-            .values(owner_status="not_ready")
-        )
-        second = _in_thread(
-            engine,
-            lambda conn: conn.execute(
-                sa.update(rs)
-                .where(rs.version_id == alpha, rs.requirement_id == r2)
-                .values(signee_status="not_ready")
-            ),
-        )
-        _wait_for_a_lock_wait(engine, second)  # for the first's lock on the digest row
-        first.commit()
-        first.close()
-        assert second.join() == []
-        records = {rec[0]: rec for rec in digests(engine)[alpha]}
-        assert records[r1][1] == "not_ready" and records[r2][2] == "not_ready"
-        assert_digest_matches(engine)
-    finally:
-        engine.dispose()
+            .where(rs.version_id == alpha, rs.requirement_id == r2)
+            .values(signee_status="not_ready")
+        ),
+    )
+    _wait_for_a_lock_wait(engine, second)  # for the first's lock on the digest row
+    first.commit()
+    first.close()
+    assert second.join() == []
+    records = {rec[0]: rec for rec in digests(engine)[alpha]}
+    assert records[r1][1] == "not_ready" and records[r2][2] == "not_ready"
+    assert_digest_matches(engine)
 
 
 def _cells(engine: sa.Engine, version_id: int) -> str | None:
@@ -470,104 +463,83 @@ def test_a_change_outside_the_record_does_not_rebuild(engine: sa.Engine, ids: di
 
 
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
-def test_postgresql_truncate_and_infinite_times(db_url: str) -> None:
-    engine = make_engine(db_url)
-    try:
-        ids = small_registry.build(engine)
-        (_, alpha) = ids["components"]["alpha"]
-        with engine.begin() as conn:
-            conn.exec_driver_sql("TRUNCATE requirement_status")
-        assert digests(engine) == {} and status_rows(engine) == {}
-        with engine.begin() as conn:
-            conn.exec_driver_sql(
-                "INSERT INTO requirement_status (version_id, requirement_id, owner_status, signee_status,"
-                " signee_at, row_version, created_at, updated_at) SELECT %(alpha)s, r, 'ready', 'ready', at, 1,"
-                " now(), now() FROM unnest(%(reqs)s, %(times)s::timestamptz[]) AS t(r, at)",
-                {
-                    "alpha": alpha,
-                    "reqs": ids["reqs"][:3],
-                    "times": ["infinity", "-infinity", "0044-03-15 BC"],
-                },
-            )
-        times = {rec[0]: rec[3] for rec in digests(engine)[alpha]}
-        assert times == {ids["reqs"][0]: 90**9 - 1, ids["reqs"][1]: 1, ids["reqs"][2]: 1}
-    finally:
-        engine.dispose()
+def test_postgresql_truncate_and_infinite_times(engine: sa.Engine, ids: dict) -> None:
+    (_, alpha) = ids["components"]["alpha"]
+    with engine.begin() as conn:
+        conn.exec_driver_sql("TRUNCATE requirement_status")
+    assert digests(engine) == {} and status_rows(engine) == {}
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO requirement_status (version_id, requirement_id, owner_status, signee_status,"
+            " signee_at, row_version, created_at, updated_at) SELECT %(alpha)s, r, 'ready', 'ready', at, 1,"
+            " now(), now() FROM unnest(%(reqs)s, %(times)s::timestamptz[]) AS t(r, at)",
+            {
+                "alpha": alpha,
+                "reqs": ids["reqs"][:3],
+                "times": ["infinity", "-infinity", "0044-03-15 BC"],
+            },
+        )
+    times = {rec[0]: rec[3] for rec in digests(engine)[alpha]}
+    assert times == {ids["reqs"][0]: 90**9 - 1, ids["reqs"][1]: 1, ids["reqs"][2]: 1}
 
 
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
-def test_concurrent_first_rows_of_a_version_both_reach_the_digest(db_url: str) -> None:
+def test_concurrent_first_rows_of_a_version_both_reach_the_digest(engine: sa.Engine, ids: dict) -> None:
     """Two transactions add the first rows of a version without a digest row: the second waits for
     the first's new digest row, then rebuilds from what the first committed."""
-    engine = make_engine(db_url)
-    try:
-        ids = small_registry.build(engine)
-        (_, gamma) = ids["components"]["gamma"]
-        rs = m.RequirementStatus
-        first = engine.connect()
-        first.begin()
-        first.execute(
-            sa.insert(rs).values(version_id=gamma, requirement_id=ids["reqs"][0], owner_status="ready")
-        )
-        failure = _in_thread(
-            engine,
-            lambda conn: conn.execute(
-                sa.insert(rs).values(version_id=gamma, requirement_id=ids["reqs"][1], owner_status="n/a")
-            ),
-        )
-        _wait_for_a_lock_wait(engine, failure)
-        first.commit()
-        first.close()
-        assert failure.join() == []
-        assert [rec[:2] for rec in digests(engine)[gamma]] == [
-            (ids["reqs"][0], "ready"),
-            (ids["reqs"][1], "n/a"),
-        ]
-        assert_digest_matches(engine)
-    finally:
-        engine.dispose()
+    (_, gamma) = ids["components"]["gamma"]
+    rs = m.RequirementStatus
+    first = engine.connect()
+    first.begin()
+    first.execute(sa.insert(rs).values(version_id=gamma, requirement_id=ids["reqs"][0], owner_status="ready"))
+    failure = _in_thread(
+        engine,
+        lambda conn: conn.execute(
+            sa.insert(rs).values(version_id=gamma, requirement_id=ids["reqs"][1], owner_status="n/a")
+        ),
+    )
+    _wait_for_a_lock_wait(engine, failure)
+    first.commit()
+    first.close()
+    assert failure.join() == []
+    assert [rec[:2] for rec in digests(engine)[gamma]] == [
+        (ids["reqs"][0], "ready"),
+        (ids["reqs"][1], "n/a"),
+    ]
+    assert_digest_matches(engine)
 
 
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
-def test_a_service_and_a_plain_update_of_one_version_do_not_deadlock(db_url: str) -> None:
+def test_a_service_and_a_plain_update_of_one_version_do_not_deadlock(engine: sa.Engine, ids: dict) -> None:
     """A plain writer holds one of a version's status rows and then updates another (its trigger
     locks the version's digest); a service changing the first row meanwhile waits for the row
     before it takes the digest, so both finish (0006's services took the digest first: a deadlock)."""
-    engine = make_engine(db_url)
-    try:
-        ids = small_registry.build(engine)
-        (_, alpha) = ids["components"]["alpha"]
-        r1, r2 = ids["reqs"][:2]
-        rs = m.RequirementStatus
-        plain = engine.connect()
-        plain.begin()
-        plain.execute(
-            sa.select(rs.id).where(rs.version_id == alpha, rs.requirement_id == r1).with_for_update()
-        )
+    (_, alpha) = ids["components"]["alpha"]
+    r1, r2 = ids["reqs"][:2]
+    rs = m.RequirementStatus
+    plain = engine.connect()
+    plain.begin()
+    plain.execute(sa.select(rs.id).where(rs.version_id == alpha, rs.requirement_id == r1).with_for_update())
 
-        def service(_conn: sa.Connection) -> None:
-            with session_scope(engine) as session:
-                set_owner_claims(
-                    session,
-                    actor=ADMIN,
-                    changes=[ClaimChange(version_id=alpha, requirement_id=r1, status="n/a")],
-                )
+    def service(_conn: sa.Connection) -> None:
+        with session_scope(engine) as session:
+            set_owner_claims(
+                session,
+                actor=ADMIN,
+                changes=[ClaimChange(version_id=alpha, requirement_id=r1, status="n/a")],
+            )
 
-        failure = _in_thread(engine, service)
-        _wait_for_a_lock_wait(engine, failure)
-        plain.execute(
-            sa.update(rs)
-            .where(rs.version_id == alpha, rs.requirement_id == r2)
-            .values(owner_status="not_ready")
-        )
-        plain.commit()
-        plain.close()
-        assert failure.join() == []
-        records = {rec[0]: rec for rec in digests(engine)[alpha]}
-        assert records[r1][1] == "n/a" and records[r2][1] == "not_ready"
-        assert_digest_matches(engine)
-    finally:
-        engine.dispose()
+    failure = _in_thread(engine, service)
+    _wait_for_a_lock_wait(engine, failure)
+    plain.execute(
+        sa.update(rs).where(rs.version_id == alpha, rs.requirement_id == r2).values(owner_status="not_ready")
+    )
+    plain.commit()
+    plain.close()
+    assert failure.join() == []
+    records = {rec[0]: rec for rec in digests(engine)[alpha]}
+    assert records[r1][1] == "n/a" and records[r2][1] == "not_ready"
+    assert_digest_matches(engine)
 
 
 class _Thread:
