@@ -21,8 +21,10 @@ version's digest in the new record format:
   upsert that inserted and updated one version recorded a row twice, a SQLite ``INSERT OR REPLACE``
   kept the replaced row, and a version whose first row arrived by an update had no digest);
 * on SQLite an insert still appends its record when the digest holds one record per other row of
-  the version, else it rebuilds; the engine turns on ``recursive_triggers`` so that ``REPLACE``
-  fires the delete trigger for the row it replaces. SQLite's times are read in SQLAlchemy's format
+  the version (or starts it when there are none), else it rebuilds; the engine turns on
+  ``recursive_triggers`` so that ``REPLACE`` fires the delete trigger for the row it replaces (on a
+  connection without it, a REPLACE that moves a row id to another version leaves the old
+  version's record until that version's next write). SQLite's times are read in SQLAlchemy's format
   ('YYYY-MM-DD HH:MM:SS[.ffffff]', UTC; a shorter fraction is padded);
 * on PostgreSQL all three triggers run once per statement over its transition tables (an update
   rebuilds only versions whose (version, requirement, statuses, time) rows changed, so notes and
@@ -99,18 +101,21 @@ def _sqlite_rebuild(version: str, also: str = "") -> str:
 SQLITE_REFUSE = (
     f"SELECT RAISE(ABORT, '{TOO_LARGE}') WHERE NEW.requirement_id NOT BETWEEN 0 AND {MAX_REQUIREMENT};"
 )
+# the version's other status rows (the new one is in the table already)
+_SQLITE_OTHERS = "((SELECT count(*) FROM requirement_status AS s WHERE s.version_id = NEW.version_id) - 1)"
 SQLITE_CHANGED = " OR ".join(f"OLD.{f} IS NOT NEW.{f}" for f in FIELDS)
 SQLITE_TRIGGERS = [
     f"""CREATE TRIGGER trg_requirement_status_digest_insert AFTER INSERT ON requirement_status
 BEGIN
     {SQLITE_REFUSE}
     INSERT INTO {TABLE} (version_id, cells)
-    SELECT NEW.version_id, {_sqlite_chars("NEW.requirement_id", "NEW.owner_status", "NEW.signee_status", "t.m")}
+    SELECT NEW.version_id, CASE WHEN {_SQLITE_OTHERS} = 0
+        OR EXISTS (SELECT 1 FROM {TABLE} AS d WHERE d.version_id = NEW.version_id)
+        THEN {_sqlite_chars("NEW.requirement_id", "NEW.owner_status", "NEW.signee_status", "t.m")}
+        ELSE {_sqlite_aggregate("NEW.version_id")} END
     FROM (SELECT {_sqlite_micro("NEW.signee_at")} AS m) AS t WHERE true
     ON CONFLICT (version_id) DO UPDATE SET cells = CASE
-        WHEN length(cells) = {RECORD} * ((SELECT count(*) FROM requirement_status AS s
-                                         WHERE s.version_id = NEW.version_id) - 1)
-        THEN cells || excluded.cells
+        WHEN length(cells) = {RECORD} * {_SQLITE_OTHERS} THEN cells || excluded.cells
         ELSE {_sqlite_aggregate("NEW.version_id")} END;
 END""",
     f"""CREATE TRIGGER trg_requirement_status_digest_update AFTER UPDATE ON requirement_status
@@ -260,7 +265,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Back to 0006's triggers and 13-character records."""
+    """Back to 0006's triggers and 13-character records (0006 cannot encode a signee time before
+    1970: on PostgreSQL the downgrade then fails and leaves 0007 in place)."""
     import importlib.util
     from pathlib import Path
 

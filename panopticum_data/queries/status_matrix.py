@@ -113,10 +113,13 @@ def decode_cells(
         raw = np.frombuffer("".join(texts).encode("ascii"), dtype=np.uint8).reshape(-1, RECORD)
         rows = np.repeat(np.arange(n), lengths // RECORD)
         ids = _number(raw[:, _ID])
-        column_of = np.full(max(int(ids.max()), max(lay.requirement_ids)) + 1, -1, dtype=np.int64)
-        column_of[lay.requirement_ids] = np.arange(r)
-        cols = column_of[ids]
-        known = cols >= 0
+        # ids may reach 65,609,999: look them up among the layout's (sorted), not in a table that large
+        layout_ids = np.asarray(lay.requirement_ids, dtype=np.int64)
+        order = np.argsort(layout_ids, kind="stable")
+        sorted_ids = layout_ids[order]
+        found = np.minimum(np.searchsorted(sorted_ids, ids), r - 1)
+        known = sorted_ids[found] == ids
+        cols = order[found]
         raw, rows, cols = raw[known], rows[known], cols[known]
         owner[rows, cols] = _code_table(OWNER_CODES)[raw[:, 4]]
         signee[rows, cols] = _code_table(SIGNEE_CODES)[raw[:, 5]]

@@ -481,8 +481,11 @@ def _lock_for_write(
     if session.get_bind().dialect.name != "postgresql":
         return
     status, digest = RequirementStatus, RequirementStatusDigest
-    row_ids = sorted(row.id for row, _, _ in updates if row is not None)
-    for chunk in _chunks(row_ids):
+    # one global order across chunks: sorting by id would lock a later chunk's smaller pair last
+    existing = sorted(
+        (row.version_id, row.requirement_id, row.id) for row, _, _ in updates if row is not None
+    )
+    for chunk in _chunks([row_id for _, _, row_id in existing]):
         session.execute(
             select(status.id)
             .where(status.id.in_(chunk))

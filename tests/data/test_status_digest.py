@@ -23,7 +23,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from panopticum_data import models as m
 from panopticum_data import scoring
-from panopticum_data.db import session_scope
+from panopticum_data.db import make_engine, session_scope
+from panopticum_data.errors import StaleWrite
 from panopticum_data.queries import status_matrix as sm
 from panopticum_data.queries.entities import list_requirements
 from panopticum_data.services import (
@@ -588,3 +589,55 @@ def _wait_for_a_lock_wait(engine: sa.Engine, other: _Thread) -> None:
             )
         ).all()
     raise AssertionError(f"the second transaction never waited for a lock: {activity}")
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_two_service_batches_lock_rows_in_one_order_across_chunks(engine: sa.Engine, ids: dict) -> None:
+    """A batch of 401 rows locks them in chunks of 400. Ordered by id, the chunks took a row of a
+    smaller (version, requirement) but a larger id last, while a small batch took it first: a
+    deadlock. Ordered by (version, requirement) across chunks, the small batch waits, then saves or
+    is refused as stale (a typed error), never a deadlock."""
+    (_, alpha), (_, beta) = ids["components"]["alpha"], ids["components"]["beta"]
+    with session_scope(engine) as session:
+        reqs = [m.Requirement(title=f"bulk {i}", description="x") for i in range(401)]
+        session.add_all(reqs)
+        session.flush()
+        rids = [r.id for r in reqs]
+        # beta's rows first (smaller ids), then alpha's (a larger id, in the smaller version)
+        session.add_all([m.RequirementStatus(version_id=beta, requirement_id=r) for r in rids[:400]])
+        session.flush()
+        session.add(m.RequirementStatus(version_id=alpha, requirement_id=rids[400]))
+    small = [ClaimChange(version_id=alpha, requirement_id=rids[400], status="ready")] + [
+        ClaimChange(version_id=beta, requirement_id=rids[0], status="ready")
+    ]
+    threads: list[_Thread] = []
+    locks = []
+    big_engine = make_engine(engine.url.render_as_string(hide_password=False))
+
+    @sa.event.listens_for(big_engine, "before_cursor_execute")
+    def _second_chunk(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "FROM requirement_status" in statement and "FOR UPDATE" in statement:
+            locks.append(statement)
+            if len(locks) == 2:  # before the big batch's second chunk: the small batch runs
+                threads.append(_in_thread(engine, lambda _conn: _claims(engine, small)))
+                _wait_for_a_lock_wait(engine, threads[0])
+
+    try:
+        _claims(
+            big_engine,
+            [ClaimChange(version_id=beta, requirement_id=r, status="n/a") for r in rids[:400]]
+            + [ClaimChange(version_id=alpha, requirement_id=rids[400], status="n/a")],
+        )
+    finally:
+        big_engine.dispose()
+    assert len(threads) == 1
+    failures = threads[0].join()  # the small batch waited: it saves, or finds its rows changed
+    assert all(isinstance(f, StaleWrite) for f in failures), failures
+    records = {(v, rec[0]): rec[1] for v, recs in digests(engine).items() for rec in recs}
+    assert records[(alpha, rids[400])] == ("n/a" if failures else "ready")
+    assert_digest_matches(engine)
+
+
+def _claims(engine: sa.Engine, changes: list[ClaimChange]) -> None:
+    with session_scope(engine) as session:
+        set_owner_claims(session, actor=ADMIN, changes=changes)
